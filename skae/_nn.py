@@ -1,0 +1,187 @@
+"""PyTorch modules for skae's autoencoders.
+
+This module holds torch code only and never imports scikit-learn: estimators
+build these modules from their parameters, and the training engine trains
+whatever module it is given.
+"""
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+__all__ = [
+    "ACTIVATIONS",
+    "MLPAutoencoder",
+    "build_initialized",
+    "init_weights",
+    "make_activation",
+    "mlp",
+]
+
+# Names follow sklearn's MLP (`activation="logistic"`), plus torch's "sigmoid".
+ACTIVATIONS = {
+    "identity": nn.Identity,
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "logistic": nn.Sigmoid,
+    "sigmoid": nn.Sigmoid,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "leaky_relu": nn.LeakyReLU,
+}
+
+# Gain of each activation for Glorot initialisation (torch's calculate_gain).
+_GAINS = {
+    nn.Identity: 1.0,
+    nn.ReLU: math.sqrt(2.0),
+    nn.Tanh: 5.0 / 3.0,
+    nn.Sigmoid: 1.0,
+    nn.ELU: math.sqrt(2.0),
+    nn.GELU: math.sqrt(2.0),
+    nn.LeakyReLU: math.sqrt(2.0 / (1 + 0.01**2)),
+}
+
+
+def make_activation(name):
+    """Return a new activation module for ``name`` (see ``ACTIVATIONS``)."""
+    try:
+        return ACTIVATIONS[name]()
+    except KeyError:
+        raise ValueError(
+            f"Unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}."
+        ) from None
+
+
+def mlp(layer_sizes: Sequence[int], activation: str, last_activation: str = "identity"):
+    """Stack of ``Linear`` layers with ``activation`` between them.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        Widths from input to output, e.g. ``(784, 256, 64)`` gives two layers.
+    activation : str
+        Activation after every hidden layer.
+    last_activation : str, default="identity"
+        Activation after the last layer ("identity" adds nothing).
+
+    Returns
+    -------
+    torch.nn.Sequential
+    """
+    layers = []
+    n_layers = len(layer_sizes) - 1
+    for i, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
+        layer = nn.Linear(n_in, n_out)
+        is_last = i == n_layers - 1
+        act_name = last_activation if is_last else activation
+        # Remember which activation follows the layer so init can pick its gain.
+        layer.skae_activation = act_name
+        layers.append(layer)
+        if act_name != "identity":
+            layers.append(make_activation(act_name))
+    return nn.Sequential(*layers)
+
+
+def init_weights(module, generator=None):
+    """Glorot-uniform weights (gain of the following activation), zero biases.
+
+    Applied with ``model.apply``; ``generator`` makes it reproducible without
+    touching torch's global random state.
+    """
+    if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d)):
+        act_name = getattr(module, "skae_activation", "identity")
+        gain = _GAINS[ACTIVATIONS[act_name]]
+        with torch.no_grad():
+            nn.init.xavier_uniform_(module.weight, gain=gain, generator=generator)
+            if module.bias is not None:
+                module.bias.zero_()
+    elif hasattr(module, "reset_parameters"):
+        # Normalisation layers and the like: deterministic (ones and zeros).
+        module.reset_parameters()
+
+
+def build_initialized(factory, generator):
+    """Build ``factory()`` and initialise it from ``generator`` alone.
+
+    The module is first built on the meta device, so that torch's default
+    initialisation neither runs twice nor consumes the global random state
+    (skae never seeds or draws from torch's global generator).
+
+    Parameters
+    ----------
+    factory : callable returning torch.nn.Module
+    generator : torch.Generator
+        CPU generator for the initial weights.
+
+    Returns
+    -------
+    torch.nn.Module
+        On the CPU; move it with ``.to(device)``.
+    """
+    with torch.device("meta"):
+        module = factory()
+    module = module.to_empty(device="cpu")
+    module.apply(lambda m: init_weights(m, generator))
+    return module
+
+
+class MLPAutoencoder(nn.Module):
+    """Fully connected autoencoder with a mirrored decoder.
+
+    The encoder maps ``n_features -> *hidden_layer_sizes -> n_components``;
+    the decoder mirrors it back to ``n_features``. ``forward`` returns the
+    decoder's output *before* the output activation (logits for a sigmoid
+    output), so that losses can use the numerically stable fused forms
+    (``binary_cross_entropy_with_logits``); ``decode`` applies it.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input.
+    hidden_layer_sizes : sequence of int
+        Widths of the encoder's hidden layers (the decoder uses them reversed).
+    n_components : int
+        Width of the code.
+    activation : str
+        Activation of every hidden layer.
+    output_activation : {"identity", "sigmoid"}
+        Activation of the reconstruction.
+    code_activation : str, default="identity"
+        Activation of the code layer. A linear code is the classic choice
+        (Hinton & Salakhutdinov 2006) and keeps the linear case equal to PCA.
+    """
+
+    def __init__(
+        self,
+        n_features,
+        hidden_layer_sizes,
+        n_components,
+        activation,
+        output_activation,
+        code_activation="identity",
+    ):
+        super().__init__()
+        hidden = list(hidden_layer_sizes)
+        self.encoder = mlp(
+            [n_features, *hidden, n_components], activation, code_activation
+        )
+        self.decoder = mlp([n_components, *hidden[::-1], n_features], activation)
+        self.output_activation = make_activation(output_activation)
+
+    def encode(self, x):
+        """Code of ``x``: (B, n_features) -> (B, n_components)."""
+        return self.encoder(x)
+
+    def decode_logits(self, code):
+        """Reconstruction before the output activation: (B, n_components) -> (B, n_features)."""
+        return self.decoder(code)
+
+    def decode(self, code):
+        """Reconstruction of ``code``: (B, n_components) -> (B, n_features)."""
+        return self.output_activation(self.decoder(code))
+
+    def forward(self, x):
+        """Reconstruction logits of ``x``: (B, n_features) -> (B, n_features)."""
+        return self.decoder(self.encoder(x))
