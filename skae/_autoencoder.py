@@ -88,6 +88,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         with ``early_stopping``.
     n_iter_ : int
         Number of epochs run (accumulates over warm starts and partial_fit).
+    n_components_ : int
+        Size of the code of the fitted model.
     device_ : str
         Device the module lives on.
 

@@ -321,6 +321,7 @@ class BaseAutoencoder(
         self._optimizer_state = (self.solver, optimizer.state_dict())
         self._history = history
         self.device_ = str(device)
+        self.n_components_ = self.n_components
         self.n_iter_ = history.n_epochs
         self.loss_curve_ = list(history.loss_curve)
         if X_val is not None:
@@ -407,10 +408,10 @@ class BaseAutoencoder(
         """
         check_is_fitted(self)
         X = check_array(X, dtype=_FLOAT_DTYPES, input_name="X")
-        if X.shape[1] != self.n_components:
+        if X.shape[1] != self.n_components_:
             raise ValueError(
-                f"X has {X.shape[1]} features, but inverse_transform expects codes "
-                f"with n_components={self.n_components} features."
+                f"X has {X.shape[1]} features, but {type(self).__name__}.inverse_transform "
+                f"expects codes with {self.n_components_} features (n_components)."
             )
         return self._infer(lambda module, X_batch: module.decode(X_batch), X)
 
@@ -461,7 +462,7 @@ class BaseAutoencoder(
     @property
     def _n_features_out(self):
         """Number of transformed output features (for feature names)."""
-        return self.n_components
+        return self.n_components_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

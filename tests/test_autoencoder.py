@@ -1,0 +1,329 @@
+"""Behaviour of AutoencoderTransformer: what it learns and how it fits in sklearn."""
+
+import io
+import pickle
+import re
+from contextlib import redirect_stdout
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, KFold, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skae import AutoencoderTransformer
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X, y, test_size=0.25, random_state=0)
+
+
+def _held_out_mse(model, X_test):
+    return np.mean((model.inverse_transform(model.transform(X_test)) - X_test) ** 2)
+
+
+@pytest.mark.parametrize("n_components", [2, 8, 16])
+def test_linear_autoencoder_reaches_pca_error(digits, n_components):
+    # Eckart-Young: the best rank-k linear reconstruction is PCA's, and a
+    # linear autoencoder trained to its optimum spans the same subspace.
+    X_train, X_test, _, _ = digits
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    pca_mse = _held_out_mse(PCA(n_components).fit(X_train), X_test)
+    ae = AutoencoderTransformer(n_components, activation="identity", random_state=0)
+    ae_mse = _held_out_mse(ae.fit(X_train), X_test)
+    assert abs(ae_mse / pca_mse - 1) < 0.02, (ae_mse, pca_mse)
+    # score is the same quantity, negated.
+    assert ae.score(X_test) == pytest.approx(-ae_mse, rel=1e-6)
+
+
+def test_nonlinear_autoencoder_beats_pca(digits):
+    X_train, X_test, _, _ = digits
+    X_train, X_test = X_train / 16, X_test / 16
+    pca_mse = _held_out_mse(PCA(8).fit(X_train), X_test)
+    ae_mse = _held_out_mse(AutoencoderTransformer(8, random_state=0).fit(X_train), X_test)
+    assert ae_mse <= 0.85 * pca_mse, (ae_mse, pca_mse)
+
+
+def test_quickstart_pipeline_and_grid_search(digits):
+    X_train, X_test, y_train, y_test = digits
+    pipe = make_pipeline(
+        StandardScaler(),
+        AutoencoderTransformer(n_components=8, max_iter=30, random_state=0),
+        LogisticRegression(max_iter=500),
+    )
+    search = GridSearchCV(pipe, {"autoencodertransformer__n_components": [4, 8]}, cv=2)
+    search.fit(X_train[:600], y_train[:600])
+    assert search.best_params_["autoencodertransformer__n_components"] in (4, 8)
+    assert search.score(X_test, y_test) > 0.7
+
+
+def test_unsupervised_grid_search_uses_score(digits):
+    X_train = digits[0][:400] / 16
+    grid = {"hidden_layer_sizes": [(8,), (32, 16)]}
+    base = AutoencoderTransformer(n_components=4, max_iter=15, random_state=0)
+    search = GridSearchCV(base, grid, cv=KFold(2)).fit(X_train)
+    # With no scoring=, each fold is scored by the estimator's own score:
+    # the negative held-out reconstruction MSE.
+    for params, mean_score in zip(
+        search.cv_results_["params"], search.cv_results_["mean_test_score"]
+    ):
+        fold_scores = [
+            clone(base).set_params(**params).fit(X_train[train]).score(X_train[test])
+            for train, test in KFold(2).split(X_train)
+        ]
+        assert mean_score == pytest.approx(np.mean(fold_scores), rel=1e-6)
+        assert mean_score < 0
+    assert search.best_score_ == max(search.cv_results_["mean_test_score"])
+
+
+def test_same_random_state_gives_identical_results(digits):
+    X = digits[0][:300] / 16
+    first = AutoencoderTransformer(4, max_iter=5, random_state=42).fit(X)
+    second = AutoencoderTransformer(4, max_iter=5, random_state=42).fit(X)
+    np.testing.assert_array_equal(first.transform(X), second.transform(X))
+    assert first.loss_curve_ == second.loss_curve_
+    other = AutoencoderTransformer(4, max_iter=5, random_state=43).fit(X)
+    assert not np.array_equal(first.transform(X), other.transform(X))
+
+
+def test_fit_leaves_torch_global_random_state_alone(digits):
+    X = digits[0][:100] / 16
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    AutoencoderTransformer(2, max_iter=2, random_state=0).fit(X)
+    np.testing.assert_array_equal(torch.rand(3), expected)
+
+
+def test_pickle_round_trip_gives_identical_output(digits):
+    X = digits[0][:200] / 16
+    ae = AutoencoderTransformer(4, max_iter=5, random_state=0).fit(X)
+    restored = pickle.loads(pickle.dumps(ae))
+    np.testing.assert_array_equal(ae.transform(X), restored.transform(X))
+    np.testing.assert_array_equal(ae.score_samples(X), restored.score_samples(X))
+    # The optimizer state travels too: continuing gives the same result.
+    ae.partial_fit(X)
+    restored.partial_fit(X)
+    np.testing.assert_array_equal(ae.transform(X), restored.transform(X))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_outputs_keep_the_input_float_dtype(digits, dtype):
+    X = (digits[0][:100] / 16).astype(dtype)
+    ae = AutoencoderTransformer(3, max_iter=3, random_state=0).fit(X)
+    codes = ae.transform(X)
+    assert codes.dtype == dtype
+    assert ae.inverse_transform(codes).dtype == dtype
+    assert ae.score_samples(X).dtype == dtype
+    assert ae.fit_transform(X).dtype == dtype
+
+
+def test_integer_input_gives_float64(digits):
+    X = digits[0][:100].astype(np.int64)
+    ae = AutoencoderTransformer(3, max_iter=3, random_state=0).fit(X)
+    assert ae.transform(X).dtype == np.float64
+
+
+def test_float32_and_float64_inputs_agree(digits):
+    X = digits[0][:100] / 16
+    ae = AutoencoderTransformer(3, max_iter=3, random_state=0).fit(X)
+    np.testing.assert_allclose(
+        ae.transform(X.astype(np.float32)), ae.transform(X), rtol=1e-4, atol=1e-5
+    )
+
+
+def test_sparse_input_matches_dense(digits):
+    X = digits[0][:300] / 16
+    dense = AutoencoderTransformer(4, max_iter=4, random_state=0).fit(X)
+    sparse = AutoencoderTransformer(4, max_iter=4, random_state=0).fit(sp.csr_matrix(X))
+    np.testing.assert_allclose(sparse.transform(sp.csr_matrix(X)), dense.transform(X), atol=1e-6)
+    np.testing.assert_allclose(dense.transform(sp.csc_matrix(X)), dense.transform(X), atol=1e-12)
+
+
+def test_sparse_input_is_densified_one_batch_at_a_time(digits, monkeypatch):
+    X = sp.csr_matrix(digits[0][:300] / 16)
+    densified_rows = []
+    original = sp.csr_matrix.toarray
+
+    def spy(self, *args, **kwargs):
+        densified_rows.append(self.shape[0])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sp.csr_matrix, "toarray", spy)
+    AutoencoderTransformer(4, batch_size=50, max_iter=2, random_state=0).fit(X)
+    assert densified_rows and max(densified_rows) == 50
+
+
+def test_inverse_transform_reconstructs(digits):
+    X = digits[0][:300] / 16
+    ae = AutoencoderTransformer(16, max_iter=50, random_state=0).fit(X)
+    reconstruction = ae.inverse_transform(ae.transform(X))
+    assert reconstruction.shape == X.shape
+    assert np.mean((reconstruction - X) ** 2) < np.var(X)
+    np.testing.assert_allclose(
+        ae.score_samples(X), -np.mean((reconstruction - X) ** 2, axis=1), rtol=1e-6
+    )
+
+
+def test_sigmoid_output_with_bce_loss_stays_in_unit_interval(digits):
+    X = digits[0][:300] / 16
+    ae = AutoencoderTransformer(
+        4, output_activation="sigmoid", loss="bce", max_iter=20, random_state=0
+    ).fit(X)
+    reconstruction = ae.inverse_transform(ae.transform(X))
+    assert reconstruction.min() >= 0 and reconstruction.max() <= 1
+    assert ae.loss_curve_[-1] < ae.loss_curve_[0]
+
+
+@pytest.mark.parametrize("activation", ["identity", "relu", "tanh", "logistic"])
+@pytest.mark.parametrize("solver", ["adam", "sgd", "rmsprop", "lbfgs"])
+def test_every_activation_and_solver_trains(digits, activation, solver):
+    X = StandardScaler().fit_transform(digits[0][:200])
+    lr = 1.0 if solver == "lbfgs" else 0.01 if solver == "sgd" else 0.001
+    ae = AutoencoderTransformer(
+        4,
+        hidden_layer_sizes=(16,),
+        activation=activation,
+        solver=solver,
+        learning_rate_init=lr,
+        max_iter=10,
+        random_state=0,
+    ).fit(X)
+    assert ae.loss_curve_[-1] < ae.loss_curve_[0]
+    assert np.all(np.isfinite(ae.transform(X)))
+
+
+def test_fitted_attributes(digits):
+    X = digits[0][:200] / 16
+    ae = AutoencoderTransformer(4, hidden_layer_sizes=(32, 16), max_iter=7, tol=0, random_state=0)
+    ae.fit(X)
+    assert ae.n_features_in_ == 64
+    assert ae.n_iter_ == 7 == len(ae.loss_curve_)
+    assert ae.best_loss_ == min(ae.loss_curve_)
+    assert ae.validation_scores_ is None
+    linear_layers = [m for m in ae.module_.modules() if isinstance(m, torch.nn.Linear)]
+    assert [layer.out_features for layer in linear_layers] == [32, 16, 4, 16, 32, 64]
+    assert ae.device_ == "cpu"
+
+
+def test_early_stopping_restores_the_best_weights(digits):
+    X = digits[0][:400] / 16
+    ae = AutoencoderTransformer(
+        4,
+        early_stopping=True,
+        learning_rate_init=0.05,
+        n_iter_no_change=3,
+        max_iter=100,
+        random_state=0,
+    ).fit(X)
+    assert len(ae.validation_scores_) == ae.n_iter_ < 100
+    assert ae.best_validation_score_ == max(ae.validation_scores_)
+    assert ae.best_loss_ == pytest.approx(-ae.best_validation_score_)
+    # The held-out split is the one fit used: recompute its loss from the
+    # restored weights and compare with the best recorded score.
+    _, X_val = train_test_split(
+        X,
+        test_size=0.1,
+        random_state=np.random.RandomState(0).randint(np.iinfo(np.int32).max),
+    )
+    assert ae.score(X_val) == pytest.approx(ae.best_validation_score_, rel=1e-4)
+
+
+def test_tol_stops_training_when_loss_stalls(digits):
+    X = digits[0][:200] / 16
+    ae = AutoencoderTransformer(2, tol=10.0, n_iter_no_change=2, max_iter=100).fit(X)
+    # As in MLPRegressor: the first epoch sets the bar, and training stops
+    # once more than n_iter_no_change epochs in a row fail to beat it by tol.
+    assert ae.n_iter_ == 1 + 2 + 1
+
+
+def test_warm_start_continues_training(digits):
+    X = digits[0][:300] / 16
+    ae = AutoencoderTransformer(4, max_iter=3, warm_start=True, tol=0, random_state=0).fit(X)
+    weights = ae.module_.encoder[0].weight.detach().clone()
+    ae.fit(X)
+    assert ae.n_iter_ == 6 and len(ae.loss_curve_) == 6
+    assert not torch.equal(weights, ae.module_.encoder[0].weight)
+    # Without warm_start, a refit starts over and repeats the first fit.
+    cold = clone(ae).set_params(warm_start=False).fit(X)
+    assert cold.n_iter_ == 3
+
+
+def test_partial_fit_trains_one_epoch_per_call(digits):
+    X = digits[0][:300] / 16
+    ae = AutoencoderTransformer(4, random_state=0)
+    for _ in range(5):
+        ae.partial_fit(X)
+    assert ae.n_iter_ == 5
+    assert ae.loss_curve_[-1] < ae.loss_curve_[0]
+
+
+def test_partial_fit_matches_fit_of_the_same_epochs_in_one_call(digits):
+    X = digits[0][:300] / 16
+    one_call = AutoencoderTransformer(4, max_iter=1, random_state=0).fit(X)
+    incremental = AutoencoderTransformer(4, random_state=0).partial_fit(X)
+    np.testing.assert_array_equal(one_call.transform(X), incremental.transform(X))
+
+
+def test_pandas_output_and_feature_names(digits):
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(digits[0][:100] / 16, columns=[f"pixel{i}" for i in range(64)])
+    ae = AutoencoderTransformer(3, max_iter=2, random_state=0).set_output(transform="pandas")
+    codes = ae.fit(X).transform(X)
+    assert isinstance(codes, pd.DataFrame)
+    assert list(codes.columns) == [
+        "autoencodertransformer0",
+        "autoencodertransformer1",
+        "autoencodertransformer2",
+    ]
+    np.testing.assert_array_equal(ae.feature_names_in_, X.columns)
+    assert list(ae.get_feature_names_out()) == list(codes.columns)
+
+
+def test_verbose_prints_one_line_per_epoch(digits):
+    X = digits[0][:100] / 16
+    out = io.StringIO()
+    with redirect_stdout(out):
+        AutoencoderTransformer(
+            2, max_iter=4, tol=0, verbose=True, early_stopping=True, random_state=0
+        ).fit(X)
+    lines = out.getvalue().strip().splitlines()
+    assert len(lines) == 4
+    pattern = r"Epoch \d+, loss = [\d.e+-]+, validation loss = [\d.e+-]+, time = [\d.]+s"
+    assert all(re.fullmatch(pattern, line) for line in lines), lines
+
+
+class _InterruptedAutoencoder(AutoencoderTransformer):
+    """Raises KeyboardInterrupt, as Ctrl-C would, in the 3rd epoch."""
+
+    def _loss(self, module, X_input, X_target):
+        self._calls = getattr(self, "_calls", 0) + 1
+        if self._calls > 2 * 2:  # 2 batches per epoch
+            raise KeyboardInterrupt
+        return super()._loss(module, X_input, X_target)
+
+
+def test_keyboard_interrupt_keeps_a_usable_model(digits):
+    X = digits[0][:100] / 16
+    ae = _InterruptedAutoencoder(2, batch_size=50, max_iter=50, random_state=0)
+    with pytest.warns(UserWarning, match="interrupted after 2 epoch"):
+        ae.fit(X)
+    assert ae.n_iter_ == 2
+    assert np.all(np.isfinite(ae.transform(X)))
+
+
+def test_divergence_raises_a_clear_error_naming_the_learning_rate(digits):
+    X = digits[0][:200] * 1e3
+    ae = AutoencoderTransformer(2, solver="sgd", learning_rate_init=10.0, max_iter=20)
+    with pytest.raises(FloatingPointError, match=r"learning_rate_init=10\.0"):
+        ae.fit(X)
+    assert not hasattr(ae, "module_")

@@ -1,0 +1,169 @@
+"""Bad input gets a clear error and leaves a fitted estimator unchanged."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skae import AutoencoderTransformer
+
+RNG = np.random.RandomState(0)
+X_GOOD = RNG.uniform(size=(60, 6))
+
+
+@pytest.fixture
+def fitted():
+    return AutoencoderTransformer(3, hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(
+        X_GOOD
+    )
+
+
+def _fingerprint(model):
+    """What must not change: fitted attributes and every output."""
+    return {
+        "attributes": {k: v for k, v in vars(model).items() if k.endswith("_")},
+        "params": model.get_params(),
+        "codes": model.transform(X_GOOD),
+        "weights": [p.detach().clone() for p in model.module_.parameters()],
+    }
+
+
+def _assert_unchanged(model, before):
+    after = _fingerprint(model)
+    assert after["params"] == before["params"]
+    assert after["attributes"].keys() == before["attributes"].keys()
+    for name, value in before["attributes"].items():
+        if isinstance(value, (int, float, str, list, type(None))):
+            assert after["attributes"][name] == value, name
+    np.testing.assert_array_equal(after["codes"], before["codes"])
+    for old, new in zip(before["weights"], after["weights"]):
+        assert torch.equal(old, new)
+
+
+def _with(value, row=0, col=0):
+    X = X_GOOD.copy()
+    X[row, col] = value
+    return X
+
+
+BAD_FIT_INPUT = {
+    "nan": (_with(np.nan), "Input X contains NaN"),
+    "inf": (_with(np.inf), "Input X contains infinity"),
+    "empty": (np.empty((0, 6)), r"Found array with 0 sample\(s\)"),
+    "one_dimensional": (X_GOOD[:, 0], "Expected 2D array, got 1D array"),
+    "strings": (X_GOOD.astype(str).astype(object) + "x", "could not convert string to float"),
+    "complex": (X_GOOD + 1j, "Complex data not supported"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FIT_INPUT)
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_bad_training_data_is_rejected_and_changes_nothing(fitted, case, method):
+    X_bad, message = BAD_FIT_INPUT[case]
+    before = _fingerprint(fitted)
+    with pytest.raises(ValueError, match=message):
+        getattr(fitted, method)(X_bad)
+    _assert_unchanged(fitted, before)
+
+
+@pytest.mark.parametrize("case", BAD_FIT_INPUT)
+@pytest.mark.parametrize("method", ["transform", "score_samples", "score"])
+def test_bad_data_at_inference_is_rejected(fitted, case, method):
+    X_bad, message = BAD_FIT_INPUT[case]
+    before = _fingerprint(fitted)
+    with pytest.raises(ValueError, match=message):
+        getattr(fitted, method)(X_bad)
+    _assert_unchanged(fitted, before)
+
+
+@pytest.mark.parametrize("method", ["transform", "score_samples", "score", "partial_fit"])
+def test_wrong_number_of_features_is_rejected(fitted, method):
+    before = _fingerprint(fitted)
+    with pytest.raises(ValueError, match="X has 5 features, but AutoencoderTransformer is "):
+        getattr(fitted, method)(X_GOOD[:, :5])
+    _assert_unchanged(fitted, before)
+
+
+def test_inverse_transform_checks_the_code_size(fitted):
+    with pytest.raises(ValueError, match=r"X has 4 features, .* expects codes with 3 features"):
+        fitted.inverse_transform(np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="Expected 2D array"):
+        fitted.inverse_transform(np.zeros(3))
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        fitted.inverse_transform(np.full((2, 3), np.nan))
+
+
+def test_refitting_with_more_features_than_allowed_changes_nothing(fitted):
+    before = _fingerprint(fitted)
+    with pytest.raises(ValueError, match=r"n_components=3 is larger .* 2 feature\(s\)"):
+        fitted.fit(X_GOOD[:, :2])
+    _assert_unchanged(fitted, before)
+
+
+BAD_PARAMS = {
+    "n_components_zero": ({"n_components": 0}, "'n_components' parameter .* range"),
+    "n_components_negative": ({"n_components": -3}, "'n_components' parameter .* range"),
+    "activation": ({"activation": "swish"}, "'activation' parameter .* must be a str among"),
+    "solver": ({"solver": "newton"}, "'solver' parameter .* must be a str among"),
+    "loss": ({"loss": "huber"}, "'loss' parameter"),
+    "learning_rate": ({"learning_rate_init": 0.0}, "'learning_rate_init' parameter"),
+    "hidden_layer_sizes": ({"hidden_layer_sizes": (8, 0)}, "hidden_layer_sizes must be"),
+    "batch_size": ({"batch_size": 0}, "'batch_size' parameter"),
+    "validation_fraction": ({"validation_fraction": 1.0}, "'validation_fraction' parameter"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_PARAMS)
+def test_bad_parameters_are_rejected_and_change_nothing(fitted, case):
+    params, message = BAD_PARAMS[case]
+    before = _fingerprint(fitted)
+    good_params = fitted.get_params()
+    fitted.set_params(**params)  # like __init__, set_params only stores
+    with pytest.raises(ValueError, match=message):
+        fitted.fit(X_GOOD)
+    fitted.set_params(**good_params)
+    _assert_unchanged(fitted, before)
+
+
+def test_invalid_parameters_raise_sklearn_error_type():
+    with pytest.raises(InvalidParameterError):
+        AutoencoderTransformer(activation="swish").fit(X_GOOD)
+
+
+def test_bce_needs_a_sigmoid_output_and_data_in_unit_interval():
+    with pytest.raises(ValueError, match="output_activation='sigmoid'"):
+        AutoencoderTransformer(loss="bce").fit(X_GOOD)
+    with pytest.raises(ValueError, match=r"needs X in \[0, 1\]"):
+        AutoencoderTransformer(loss="bce", output_activation="sigmoid").fit(X_GOOD * 2)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_without_cuda_gets_a_clear_message(fitted):
+    before = _fingerprint(fitted)
+    fitted.set_params(device="cuda")
+    with pytest.raises(ValueError, match="CUDA is not available.*device='cpu'"):
+        fitted.fit(X_GOOD)
+    fitted.set_params(device="cpu")
+    _assert_unchanged(fitted, before)
+
+
+def test_unknown_device_name_gets_a_clear_message():
+    with pytest.raises(ValueError, match="not a device name torch understands"):
+        AutoencoderTransformer(device="gpu0").fit(X_GOOD)
+
+
+def test_auto_device_falls_back_to_cpu_without_accelerators():
+    ae = AutoencoderTransformer(2, max_iter=1, device="auto").fit(X_GOOD)
+    if not (torch.cuda.is_available() or torch.backends.mps.is_available()):
+        assert ae.device_ == "cpu"
+
+
+@pytest.mark.parametrize(
+    "method", ["transform", "inverse_transform", "score", "score_samples", "get_feature_names_out"]
+)
+def test_use_before_fit_raises_not_fitted(method):
+    ae = AutoencoderTransformer()
+    args = () if method == "get_feature_names_out" else (X_GOOD[:, :2],)
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        getattr(ae, method)(*args)
