@@ -115,6 +115,7 @@ class AutoencoderTransformer(BaseAutoencoder):
     >>> codes = ae.fit_transform(X / 16)  # doctest: +SKIP
     >>> codes.shape  # doctest: +SKIP
     (1797, 8)
+
     """
 
     def _build_module(self, n_features):

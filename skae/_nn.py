@@ -69,10 +69,11 @@ def mlp(layer_sizes: Sequence[int], activation: str, last_activation: str = "ide
     Returns
     -------
     torch.nn.Sequential
+
     """
     layers = []
     n_layers = len(layer_sizes) - 1
-    for i, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
+    for i, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:], strict=True)):
         layer = nn.Linear(n_in, n_out)
         is_last = i == n_layers - 1
         act_name = last_activation if is_last else activation
@@ -119,6 +120,7 @@ def build_initialized(factory, generator):
     -------
     torch.nn.Module
         On the CPU; move it with ``.to(device)``.
+
     """
     with torch.device("meta"):
         module = factory()
@@ -151,6 +153,7 @@ class MLPAutoencoder(nn.Module):
     code_activation : str, default="identity"
         Activation of the code layer. A linear code is the classic choice
         (Hinton & Salakhutdinov 2006) and keeps the linear case equal to PCA.
+
     """
 
     def __init__(
@@ -164,9 +167,7 @@ class MLPAutoencoder(nn.Module):
     ):
         super().__init__()
         hidden = list(hidden_layer_sizes)
-        self.encoder = mlp(
-            [n_features, *hidden, n_components], activation, code_activation
-        )
+        self.encoder = mlp([n_features, *hidden, n_components], activation, code_activation)
         self.decoder = mlp([n_components, *hidden[::-1], n_features], activation)
         self.output_activation = make_activation(output_activation)
 

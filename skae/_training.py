@@ -41,6 +41,7 @@ def resolve_device(device):
     ValueError
         If the name is not a device torch knows, or names a device that this
         machine does not have.
+
     """
     if isinstance(device, torch.device):
         device = str(device)
@@ -93,6 +94,7 @@ class BatchSource:
     device : torch.device
     dtype : torch.dtype, default=torch.float32
         ``torch.long`` for class labels.
+
     """
 
     def __init__(self, data, device, dtype=torch.float32):
@@ -230,9 +232,7 @@ def _train_epoch_lbfgs(module, loss_fn, sources, optimizer, config, generator):
         # big (or sparse) data never has to be densified at once.
         optimizer.zero_grad(set_to_none=True)
         total = 0.0
-        for start, stop, index in _batch_indices(
-            n_samples, config.batch_size, False, generator
-        ):
+        for start, stop, index in _batch_indices(n_samples, config.batch_size, False, generator):
             batch = _get_batch(sources, start, stop, index)
             loss = loss_fn(module, batch) * ((stop - start) / n_samples)
             loss.backward()
@@ -329,6 +329,7 @@ def fit_module(
     FloatingPointError
         If the training loss stops being finite; ``module`` is then left in
         an undefined state, so callers train a copy.
+
     """
     history = History() if history is None else history
     log = log or (lambda line: print(line, file=sys.stdout, flush=True))

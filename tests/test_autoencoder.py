@@ -74,7 +74,7 @@ def test_unsupervised_grid_search_uses_score(digits):
     # With no scoring=, each fold is scored by the estimator's own score:
     # the negative held-out reconstruction MSE.
     for params, mean_score in zip(
-        search.cv_results_["params"], search.cv_results_["mean_test_score"]
+        search.cv_results_["params"], search.cv_results_["mean_test_score"], strict=True
     ):
         fold_scores = [
             clone(base).set_params(**params).fit(X_train[train]).score(X_train[test])

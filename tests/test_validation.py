@@ -37,7 +37,7 @@ def _assert_unchanged(model, before):
         if isinstance(value, (int, float, str, list, type(None))):
             assert after["attributes"][name] == value, name
     np.testing.assert_array_equal(after["codes"], before["codes"])
-    for old, new in zip(before["weights"], after["weights"]):
+    for old, new in zip(before["weights"], after["weights"], strict=True):
         assert torch.equal(old, new)
 
 
