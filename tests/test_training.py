@@ -1,0 +1,140 @@
+"""The training engine on its own: it trains any module, knows no sklearn."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from torch import nn
+
+from skae._nn import MLPAutoencoder, build_initialized
+from skae._training import (
+    BatchSource,
+    TrainingConfig,
+    fit_module,
+    make_optimizer,
+    predict_in_batches,
+    resolve_device,
+)
+
+CPU = torch.device("cpu")
+
+
+def _regression_problem(n_samples=256):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(n_samples, 5)).astype(np.float32)
+    y = (X @ rng.normal(size=(5, 1))).astype(np.float32)
+    return X, y
+
+
+def _mse_loss(module, batch):
+    X_batch, y_batch = batch
+    return nn.functional.mse_loss(module(X_batch), y_batch)
+
+
+def test_engine_trains_a_plain_regression_module():
+    X, y = _regression_problem()
+    module = nn.Linear(5, 1)
+    config = TrainingConfig(batch_size=32, max_epochs=60, learning_rate=0.05, tol=0.0)
+    history = fit_module(
+        module,
+        _mse_loss,
+        (BatchSource(X, CPU), BatchSource(y, CPU)),
+        make_optimizer("adam", module.parameters(), 0.05),
+        config,
+        torch.Generator().manual_seed(0),
+    )
+    assert history.n_epochs == 60
+    assert history.loss_curve[-1] < 1e-3 * history.loss_curve[0]
+
+
+def test_lbfgs_epoch_is_one_full_batch_iteration():
+    X, y = _regression_problem()
+    module = nn.Linear(5, 1)
+    config = TrainingConfig(batch_size=50, max_epochs=5, learning_rate=1.0, tol=0.0)
+    history = fit_module(
+        module,
+        _mse_loss,
+        (BatchSource(X, CPU), BatchSource(y, CPU)),
+        make_optimizer("lbfgs", module.parameters(), 1.0),
+        config,
+        torch.Generator().manual_seed(0),
+    )
+    # A linear least-squares problem: L-BFGS solves it in a few iterations.
+    assert history.loss_curve[-1] < 1e-6
+
+
+def test_batches_come_from_the_given_generator_only():
+    X = np.arange(20, dtype=np.float32).reshape(10, 2)
+    seen = []
+
+    def recording_loss(module, batch):
+        seen.append(batch[0][:, 0].tolist())
+        return module(batch[0]).sum()
+
+    def run(seed):
+        seen.clear()
+        module = nn.Linear(2, 1)
+        fit_module(
+            module,
+            recording_loss,
+            (BatchSource(X, CPU),),
+            make_optimizer("sgd", module.parameters(), 1e-3),
+            TrainingConfig(batch_size=4, max_epochs=2, learning_rate=1e-3),
+            torch.Generator().manual_seed(seed),
+        )
+        return [list(batch) for batch in seen]
+
+    first, again, other = run(0), run(0), run(1)
+    assert first == again and first != other
+    assert [len(b) for b in first] == [4, 4, 2, 4, 4, 2]
+    # Each epoch visits every sample exactly once.
+    assert sorted(sum(first[:3], [])) == list(range(0, 20, 2))
+
+
+def test_batch_source_densifies_only_requested_rows():
+    X = sp.random(100, 7, density=0.2, format="csr", random_state=0, dtype=np.float64)
+    source = BatchSource(X, CPU)
+    rows = source.take(torch.tensor([3, 50, 99]))
+    assert rows.dtype == torch.float32 and rows.shape == (3, 7)
+    np.testing.assert_allclose(rows.numpy(), X[[3, 50, 99]].toarray(), rtol=1e-6)
+    np.testing.assert_allclose(source.slice(10, 12).numpy(), X[10:12].toarray(), rtol=1e-6)
+
+
+def test_batch_source_copies_read_only_arrays_without_warning():
+    X = np.ones((4, 3), dtype=np.float32)
+    X.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch warns on non-writable arrays
+        source = BatchSource(X, CPU)
+    assert source.slice(0, 4).sum().item() == 12
+
+
+def test_predict_in_batches_keeps_row_order():
+    X = np.arange(30, dtype=np.float32).reshape(10, 3)
+    out = predict_in_batches(lambda batch: batch * 2, BatchSource(X, CPU), batch_size=3)
+    np.testing.assert_array_equal(out, X * 2)
+
+
+def test_build_initialized_is_reproducible_and_leaves_global_rng_alone():
+    def factory():
+        return MLPAutoencoder(10, (8,), 3, "relu", "identity")
+
+    torch.manual_seed(0)
+    expected_next = torch.rand(1)
+    torch.manual_seed(0)
+    first = build_initialized(factory, torch.Generator().manual_seed(5))
+    second = build_initialized(factory, torch.Generator().manual_seed(5))
+    assert torch.equal(torch.rand(1), expected_next)
+    for a, b in zip(first.parameters(), second.parameters(), strict=True):
+        assert torch.equal(a, b)
+    biases = [p for name, p in first.named_parameters() if name.endswith("bias")]
+    assert all(torch.count_nonzero(b) == 0 for b in biases)
+
+
+def test_resolve_device():
+    assert resolve_device("cpu") == CPU
+    assert resolve_device("auto").type in ("cpu", "cuda", "mps")
+    with pytest.raises(ValueError, match="not a device name"):
+        resolve_device("quantum")
