@@ -45,8 +45,10 @@ def test_engine_trains_a_plain_regression_module():
         config,
         torch.Generator().manual_seed(0),
     )
-    assert history.n_epochs == 60
-    assert history.loss_curve[-1] < 1e-3 * history.loss_curve[0]
+    # Converged to the exact least-squares fit (it may stop before 60 epochs
+    # once the loss stops improving at all).
+    assert len(history.loss_curve) == history.n_epochs <= 60
+    assert history.loss_curve[-1] < 1e-6 * history.loss_curve[0]
 
 
 def test_lbfgs_epoch_is_one_full_batch_iteration():
