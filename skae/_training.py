@@ -109,10 +109,10 @@ class BatchSource:
             self._tensor = _to_tensor(data, device, dtype)
 
     def take(self, index):
-        """Rows at ``index`` (a 1-D LongTensor on the CPU)."""
+        """Rows at ``index`` (a 1-D LongTensor, best already on ``device``)."""
         if self._tensor is not None:
-            return self._tensor.index_select(0, index.to(self.device, non_blocking=True))
-        rows = self._sparse[index.numpy()].toarray()
+            return self._tensor.index_select(0, index.to(self.device))
+        rows = self._sparse[index.cpu().numpy()].toarray()
         return torch.from_numpy(rows).to(self.device, self.dtype)
 
     def slice(self, start, stop):
@@ -193,9 +193,15 @@ def _l2_penalty(module, alpha, batch_len):
     return (0.5 * alpha / batch_len) * squares
 
 
-def _batch_indices(n_samples, batch_size, shuffle, generator):
-    """Index tensors of the batches of one epoch (None means "in order")."""
-    order = torch.randperm(n_samples, generator=generator) if shuffle else None
+def _batch_indices(n_samples, batch_size, shuffle, generator, device=None):
+    """Index tensors of the batches of one epoch (None means "in order").
+
+    The permutation is drawn on the CPU (so that it depends only on the
+    generator, whatever the device) and moved to ``device`` once per epoch.
+    """
+    order = None
+    if shuffle:
+        order = torch.randperm(n_samples, generator=generator).to(device or "cpu")
     for start in range(0, n_samples, batch_size):
         stop = min(start + batch_size, n_samples)
         yield start, stop, (order[start:stop] if order is not None else None)
@@ -211,7 +217,7 @@ def _train_epoch_stochastic(module, loss_fn, sources, optimizer, config, generat
     n_samples = sources[0].n_samples
     total = torch.zeros((), device=sources[0].device)
     for start, stop, index in _batch_indices(
-        n_samples, config.batch_size, config.shuffle, generator
+        n_samples, config.batch_size, config.shuffle, generator, sources[0].device
     ):
         batch = _get_batch(sources, start, stop, index)
         loss = loss_fn(module, batch)
