@@ -1,0 +1,227 @@
+"""Data sets for skae's benchmarks and examples.
+
+- :func:`load_mnist` reads MNIST from an ``.npz`` file or the four standard
+  IDX files, downloading the IDX files to a cache folder when given no path.
+- :func:`make_sine_mixtures` makes signals ``a sin x + b sin 2x`` whose
+  2-D basis an autoencoder with a linear decoder can recover.
+"""
+
+import gzip
+import os
+import struct
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils import Bunch, check_random_state
+
+__all__ = ["load_mnist", "make_sine_mixtures", "read_idx", "sine_basis"]
+
+MNIST_FILES = {
+    "X_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "X_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+# Public mirror of the original files (the LeCun site now refuses scripts).
+MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+
+# IDX type codes (third byte of the magic number) -> big-endian numpy dtypes.
+_IDX_DTYPES = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
+def read_idx(path):
+    """Read one IDX file (optionally gzipped), the format MNIST ships in.
+
+    Parameters
+    ----------
+    path : str or path-like
+        File name; a name ending in ``.gz`` is decompressed.
+
+    Returns
+    -------
+    array : ndarray
+        Shaped as the file's header says, in native byte order.
+
+    Raises
+    ------
+    ValueError
+        If the header is not an IDX header or the data is truncated.
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as file:
+        content = file.read()
+    if len(content) < 4 or content[0] != 0 or content[1] != 0:
+        raise ValueError(f"{path} is not an IDX file: bad magic number.")
+    type_code, n_dims = content[2], content[3]
+    if type_code not in _IDX_DTYPES:
+        raise ValueError(f"{path} has unknown IDX data type 0x{type_code:02x}.")
+    header_size = 4 + 4 * n_dims
+    if len(content) < header_size:
+        raise ValueError(f"{path} is truncated: incomplete IDX header.")
+    shape = struct.unpack(f">{n_dims}I", content[4:header_size])
+    dtype = _IDX_DTYPES[type_code]
+    expected = int(np.prod(shape)) * dtype.itemsize
+    if len(content) - header_size != expected:
+        raise ValueError(
+            f"{path} holds {len(content) - header_size} bytes of data; its header "
+            f"(shape {shape}, {dtype.name}) needs {expected}."
+        )
+    data = np.frombuffer(content, dtype=dtype, offset=header_size).reshape(shape)
+    return data.astype(dtype.newbyteorder("="))
+
+
+def _find_idx(folder, stem):
+    for name in (stem, stem + ".gz", stem.replace("-idx", ".idx")):
+        if (folder / name).exists():
+            return folder / name
+    raise FileNotFoundError(
+        f"No MNIST file {stem}[.gz] in {folder}; expected the four standard IDX "
+        f"files {sorted(MNIST_FILES.values())}."
+    )
+
+
+def _download(folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    for stem in MNIST_FILES.values():
+        target = folder / (stem + ".gz")
+        if target.exists():
+            continue
+        partial = target.with_suffix(".gz.part")
+        try:
+            with urllib.request.urlopen(MNIST_URL + stem + ".gz", timeout=30) as response:
+                partial.write_bytes(response.read())
+        except (urllib.error.URLError, OSError) as error:
+            partial.unlink(missing_ok=True)
+            raise OSError(
+                f"Could not download MNIST from {MNIST_URL} ({error}). If this "
+                "machine is offline, pass path= to a local copy: an .npz with "
+                "x_train, y_train, x_test, y_test, or a folder with the four IDX files."
+            ) from error
+        partial.rename(target)
+
+
+def _default_cache():
+    return Path(os.environ.get("SKAE_DATA", Path.home() / ".cache" / "skae")) / "mnist"
+
+
+def load_mnist(path=None, *, cache_dir=None, scale=True):
+    """Load MNIST: 60,000 training and 10,000 test images of handwritten digits.
+
+    Parameters
+    ----------
+    path : str or path-like, default=None
+        An ``.npz`` file with arrays ``x_train``, ``y_train``, ``x_test``,
+        ``y_test`` (as ``keras.datasets.mnist`` saves them), or a folder
+        holding the four IDX files (``train-images-idx3-ubyte[.gz]``...).
+        If None, the IDX files are read from ``cache_dir``, downloaded there
+        first if missing.
+    cache_dir : str or path-like, default=None
+        Where downloads go; default ``$SKAE_DATA/mnist`` or
+        ``~/.cache/skae/mnist``.
+    scale : bool, default=True
+        Return images as float32 in [0, 1]; if False, as the raw uint8.
+
+    Returns
+    -------
+    data : Bunch
+        ``X_train`` (60000, 784), ``y_train`` (60000,), ``X_test`` (10000,
+        784), ``y_test`` (10000,), and ``image_shape`` ``(1, 28, 28)``.
+
+    Raises
+    ------
+    OSError
+        If the files are missing and cannot be downloaded (offline).
+    """
+    if path is None:
+        folder = Path(cache_dir) if cache_dir is not None else _default_cache()
+        if not all(
+            (folder / (s + ".gz")).exists() or (folder / s).exists() for s in MNIST_FILES.values()
+        ):
+            _download(folder)
+        path = folder
+    path = Path(path)
+    if path.is_dir():
+        arrays = {key: read_idx(_find_idx(path, stem)) for key, stem in MNIST_FILES.items()}
+    elif path.exists():
+        with np.load(path) as npz:
+            missing = {"x_train", "y_train", "x_test", "y_test"} - set(npz.files)
+            if missing:
+                raise ValueError(f"{path} lacks the arrays {sorted(missing)}.")
+            arrays = {
+                "X_train": npz["x_train"],
+                "y_train": npz["y_train"],
+                "X_test": npz["x_test"],
+                "y_test": npz["y_test"],
+            }
+    else:
+        raise FileNotFoundError(f"No MNIST data at {path}.")
+    for split in ("train", "test"):
+        images = arrays[f"X_{split}"].reshape(len(arrays[f"X_{split}"]), -1)
+        arrays[f"X_{split}"] = images.astype(np.float32) / 255 if scale else images
+        arrays[f"y_{split}"] = arrays[f"y_{split}"].astype(np.int64)
+    side = int(round(np.sqrt(arrays["X_train"].shape[1])))
+    return Bunch(**arrays, image_shape=(1, side, side))
+
+
+def sine_basis(n_points=30):
+    """The true basis ``[sin x, sin 2x]`` on the grid of :func:`make_sine_mixtures`.
+
+    Parameters
+    ----------
+    n_points : int, default=30
+        Number of samples of each signal.
+
+    Returns
+    -------
+    basis : ndarray of shape (2, n_points)
+    """
+    x = np.linspace(0, 2 * np.pi, n_points, endpoint=False)
+    return np.stack([np.sin(x), np.sin(2 * x)])
+
+
+def make_sine_mixtures(
+    n_samples=1000, n_points=30, *, coef_range=1.0, noise=0.0, random_state=None
+):
+    """Signals ``a sin x + b sin 2x`` sampled at ``n_points`` points of [0, 2 pi).
+
+    Every signal lies in the 2-D span of ``{sin x, sin 2x}``, so an
+    autoencoder with 2 code units and a linear decoder can recover that
+    basis: the decoder's weight columns span it.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of signals.
+    n_points : int, default=30
+        Samples per signal.
+    coef_range : float, default=1.0
+        ``a`` and ``b`` are drawn uniformly from ``[-coef_range, coef_range]``.
+    noise : float, default=0.0
+        Standard deviation of Gaussian noise added to every sample.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the coefficients and the noise.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_points)
+        The signals.
+    coef : ndarray of shape (n_samples, 2)
+        Their true coefficients ``(a, b)``; ``X = coef @ sine_basis(n_points)``
+        (plus noise).
+    """
+    rng = check_random_state(random_state)
+    coef = rng.uniform(-coef_range, coef_range, size=(n_samples, 2))
+    X = coef @ sine_basis(n_points)
+    if noise:
+        X = X + rng.normal(scale=noise, size=X.shape)
+    return X, coef

@@ -1,0 +1,91 @@
+"""skae.datasets: the IDX parser on files the test writes, and sine mixtures."""
+
+import gzip
+import struct
+import urllib.error
+
+import numpy as np
+import pytest
+
+from skae import datasets
+from skae.datasets import load_mnist, make_sine_mixtures, read_idx, sine_basis
+
+
+def _write_idx(path, array, compress=False):
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    content = header + array.astype(np.uint8).tobytes()
+    if compress:
+        path = path.with_name(path.name + ".gz")
+        with gzip.open(path, "wb") as file:
+            file.write(content)
+    else:
+        path.write_bytes(content)
+    return path
+
+
+def _fake_mnist(rng, n_train=5, n_test=3):
+    return {
+        "X_train": rng.randint(0, 256, size=(n_train, 28, 28)),
+        "y_train": rng.randint(0, 10, size=n_train),
+        "X_test": rng.randint(0, 256, size=(n_test, 28, 28)),
+        "y_test": rng.randint(0, 10, size=n_test),
+    }
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_load_mnist_reads_idx_files(tmp_path, compress):
+    arrays = _fake_mnist(np.random.RandomState(0))
+    for key, stem in datasets.MNIST_FILES.items():
+        _write_idx(tmp_path / stem, arrays[key], compress=compress)
+    data = load_mnist(tmp_path)
+    assert data.X_train.shape == (5, 784) and data.X_test.shape == (3, 784)
+    assert data.X_train.dtype == np.float32
+    np.testing.assert_allclose(data.X_train * 255, arrays["X_train"].reshape(5, -1), atol=1e-4)
+    np.testing.assert_array_equal(data.y_test, arrays["y_test"])
+    assert data.image_shape == (1, 28, 28)
+    raw = load_mnist(tmp_path, scale=False)
+    np.testing.assert_array_equal(raw.X_train, arrays["X_train"].reshape(5, -1))
+
+
+def test_load_mnist_reads_npz(tmp_path):
+    arrays = _fake_mnist(np.random.RandomState(1))
+    path = tmp_path / "mnist.npz"
+    np.savez(path, **{k.lower(): v.astype(np.uint8) for k, v in arrays.items()})
+    data = load_mnist(path, scale=False)
+    np.testing.assert_array_equal(data.X_test, arrays["X_test"].reshape(3, -1))
+    np.testing.assert_array_equal(data.y_train, arrays["y_train"])
+
+
+def test_read_idx_rejects_bad_files(tmp_path):
+    bad_magic = tmp_path / "bad"
+    bad_magic.write_bytes(b"\x01\x02\x08\x01\x00\x00\x00\x01\x05")
+    with pytest.raises(ValueError, match="bad magic number"):
+        read_idx(bad_magic)
+    truncated = _write_idx(tmp_path / "short", np.zeros((4, 2)))
+    truncated.write_bytes(truncated.read_bytes()[:-1])
+    with pytest.raises(ValueError, match="needs 8"):
+        read_idx(truncated)
+
+
+def test_load_mnist_reports_missing_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match="four standard IDX files"):
+        load_mnist(tmp_path)
+
+
+def test_load_mnist_offline_gives_a_clear_error(tmp_path, monkeypatch):
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(datasets.urllib.request, "urlopen", offline)
+    with pytest.raises(OSError, match="offline, pass path="):
+        load_mnist(cache_dir=tmp_path / "cache")
+    assert not list((tmp_path / "cache").glob("*.part"))
+
+
+def test_sine_mixtures_span_the_sine_basis():
+    X, coef = make_sine_mixtures(50, n_points=30, random_state=0)
+    assert X.shape == (50, 30) and coef.shape == (50, 2)
+    np.testing.assert_allclose(X, coef @ sine_basis(30))
+    assert np.linalg.matrix_rank(X) == 2
+    noisy, _ = make_sine_mixtures(50, noise=0.1, random_state=0)
+    assert np.linalg.matrix_rank(noisy) > 2
