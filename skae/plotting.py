@@ -1,0 +1,153 @@
+"""One-line matplotlib figures for autoencoders (matplotlib is optional).
+
+Install it with ``pip install skae[bench]`` or ``pip install matplotlib``.
+Each function draws on ``ax`` (or a new figure) and returns the axes, so it
+works in a notebook cell and composes into bigger figures.
+"""
+
+import numpy as np
+
+__all__ = ["plot_embedding", "plot_loss_curve", "plot_reconstructions"]
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError(
+            "skae.plotting needs matplotlib: pip install matplotlib (or skae[bench])."
+        ) from None
+    return plt
+
+
+def _image_shape(n_features, image_shape):
+    if image_shape is not None:
+        shape = tuple(image_shape)
+        # (channels, height, width) with one channel draws as (height, width).
+        return shape[1:] if len(shape) == 3 and shape[0] == 1 else shape
+    side = int(round(np.sqrt(n_features)))
+    if side * side != n_features:
+        raise ValueError(
+            f"Cannot guess the image shape of {n_features} features; pass image_shape."
+        )
+    return (side, side)
+
+
+def plot_reconstructions(models, X, *, n_images=8, image_shape=None, ax=None, cmap="gray"):
+    """Originals in the first row, each model's reconstructions below.
+
+    Parameters
+    ----------
+    models : estimator or dict of str to estimator
+        Fitted transformers with ``inverse_transform`` (autoencoders, PCA...);
+        a dict gives the row labels.
+    X : array-like of shape (n_samples, n_features)
+        Images as flat rows; the first ``n_images`` are drawn.
+    n_images : int, default=8
+        Number of columns.
+    image_shape : tuple of int, default=None
+        ``(height, width)`` or ``(channels, height, width)``; square by default.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure if None.
+    cmap : str, default="gray"
+        Colour map.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    plt = _pyplot()
+    if not isinstance(models, dict):
+        models = {type(models).__name__: models}
+    X = np.asarray(X)[:n_images]
+    shape = _image_shape(X.shape[1], image_shape)
+    rows = {"original": X}
+    for name, model in models.items():
+        rows[name] = np.asarray(model.inverse_transform(model.transform(X)))
+    tiles = [
+        np.hstack([row.reshape(-1, *shape)[i] for i in range(len(X))]) for row in rows.values()
+    ]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.0 * len(X), 1.1 * len(rows)))
+    ax.imshow(np.vstack(tiles), cmap=cmap, vmin=min(0, X.min()), vmax=max(1, X.max()))
+    ax.set_yticks([(i + 0.5) * shape[0] for i in range(len(rows))], list(rows))
+    ax.set_xticks([])
+    return ax
+
+
+def plot_embedding(codes, y=None, *, ax=None, title=None, s=4, cmap="tab10"):
+    """Scatter plot of 2-D codes, coloured by class.
+
+    Parameters
+    ----------
+    codes : array-like of shape (n_samples, 2)
+        For instance ``AutoencoderTransformer(n_components=2).fit_transform(X)``.
+    y : array-like of shape (n_samples,), default=None
+        Classes for colours and a legend.
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure if None.
+    title : str, default=None
+        Axes title.
+    s : float, default=4
+        Marker size.
+    cmap : str, default="tab10"
+        Colour map for the classes.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    plt = _pyplot()
+    codes = np.asarray(codes)
+    if codes.ndim != 2 or codes.shape[1] != 2:
+        raise ValueError(f"plot_embedding needs 2-D codes, got shape {codes.shape}.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 5))
+    if y is None:
+        ax.scatter(codes[:, 0], codes[:, 1], s=s)
+    else:
+        y = np.asarray(y)
+        colours = plt.get_cmap(cmap)
+        for i, label in enumerate(np.unique(y)):
+            mask = y == label
+            ax.scatter(
+                codes[mask, 0], codes[mask, 1], s=s, color=colours(i % 10), label=str(label)
+            )
+        ax.legend(markerscale=3, fontsize="small", loc="best")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_loss_curve(model, *, ax=None, log=True):
+    """Training loss per epoch, and the validation loss with early stopping.
+
+    Parameters
+    ----------
+    model : fitted skae estimator
+        Anything with ``loss_curve_`` (and optionally ``validation_scores_``).
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure if None.
+    log : bool, default=True
+        Logarithmic loss axis.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    plt = _pyplot()
+    if not hasattr(model, "loss_curve_"):
+        raise ValueError(f"{type(model).__name__} has no loss_curve_: fit it first.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
+    epochs = np.arange(1, len(model.loss_curve_) + 1)
+    ax.plot(epochs, model.loss_curve_, label="training loss")
+    validation = getattr(model, "validation_scores_", None)
+    if validation:
+        ax.plot(epochs, -np.asarray(validation), label="validation loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    if log:
+        ax.set_yscale("log")
+    ax.legend()
+    return ax
