@@ -35,17 +35,18 @@ class AutoencoderTransformer(BaseAutoencoder):
         Reconstruction loss: mean squared error, or binary cross-entropy
         (needs X in [0, 1] and ``output_activation="sigmoid"``).
     solver : {"adam", "adamw", "sgd", "rmsprop", "lbfgs"}, default="adam"
-        Optimizer. "sgd" uses Nesterov momentum 0.9. "lbfgs" is full-batch,
-        one iteration per epoch: good on small data.
+        Optimizer. "sgd" uses Nesterov momentum 0.9. "lbfgs" is full-batch
+        L-BFGS with a strong Wolfe line search, up to 20 iterations per
+        epoch: often the best choice for small data.
     alpha : float, default=0.0001
         L2 penalty on the weights, ``0.5 * alpha * ||W||^2 / batch_size``
         as in ``MLPRegressor``.
     batch_size : int or "auto", default="auto"
         Minibatch size; "auto" is ``min(200, n_samples)``.
     learning_rate_init : float, default=0.001
-        Learning rate of the optimizer.
+        Learning rate of the optimizer (not used by "lbfgs").
     max_iter : int, default=200
-        Maximum number of epochs (L-BFGS iterations for "lbfgs").
+        Maximum number of epochs (for "lbfgs", of 20 iterations each).
     tol : float, default=1e-4
         Training stops when the loss (or the validation score, with
         ``early_stopping``) has not improved by at least ``tol`` for

@@ -29,6 +29,7 @@ __all__ = [
     "resolve_device",
 ]
 
+LBFGS_ITERATIONS_PER_EPOCH = 20
 # Inference needs no gradients, so it can use bigger batches than training.
 _INFERENCE_BATCH_SIZE = 4096
 
@@ -164,7 +165,10 @@ class History:
 
 
 def make_optimizer(solver, parameters, learning_rate):
-    """Optimizer called ``solver`` ("adam", "sgd", "rmsprop", "adamw", "lbfgs")."""
+    """Optimizer called ``solver`` ("adam", "sgd", "rmsprop", "adamw", "lbfgs").
+
+    ``learning_rate`` is ignored by "lbfgs", whose line search sets the steps.
+    """
     parameters = list(parameters)
     if solver == "adam":
         return torch.optim.Adam(parameters, lr=learning_rate)
@@ -176,10 +180,16 @@ def make_optimizer(solver, parameters, learning_rate):
     if solver == "rmsprop":
         return torch.optim.RMSprop(parameters, lr=learning_rate)
     if solver == "lbfgs":
-        # One L-BFGS iteration per epoch, so that max_iter, tol and the loss
-        # curve mean the same as for the stochastic solvers.
+        # An epoch is one step of up to 20 L-BFGS iterations (torch's
+        # default): torch's L-BFGS barely progresses when each step() is
+        # limited to a single iteration.
+        # Like sklearn's MLP, L-BFGS ignores the learning rate: the strong
+        # Wolfe line search chooses every step length.
         return torch.optim.LBFGS(
-            parameters, lr=learning_rate, max_iter=1, line_search_fn="strong_wolfe"
+            parameters,
+            lr=1.0,
+            max_iter=LBFGS_ITERATIONS_PER_EPOCH,
+            line_search_fn="strong_wolfe",
         )
     raise ValueError(
         f"Unknown solver {solver!r}; expected 'adam', 'adamw', 'sgd', 'rmsprop' or 'lbfgs'."

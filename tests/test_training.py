@@ -51,7 +51,7 @@ def test_engine_trains_a_plain_regression_module():
     assert history.loss_curve[-1] < 1e-6 * history.loss_curve[0]
 
 
-def test_lbfgs_epoch_is_one_full_batch_iteration():
+def test_lbfgs_solves_least_squares_with_full_batch_gradients():
     X, y = _regression_problem()
     module = nn.Linear(5, 1)
     config = TrainingConfig(batch_size=50, max_epochs=5, learning_rate=1.0, tol=0.0)
