@@ -1,0 +1,48 @@
+"""Sphinx configuration of skae's documentation."""
+
+import os
+import warnings
+
+import skae
+
+project = "skae"
+author = "The skae developers"
+copyright = "2026, the skae developers"
+release = version = skae.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": True}
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
+templates_path = ["_templates"]
+html_theme = "alabaster"
+html_static_path = []
+
+# The build must not reach the internet (CI has none): no intersphinx fetches.
+intersphinx_mapping = {}
+
+# Examples run on every build, single-threaded (small data: threads only add
+# overhead) and without training-length warnings cluttering the output.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+warnings.filterwarnings("ignore", message=".*maximum iterations.*")
+warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")
+
+sphinx_gallery_conf = {
+    "examples_dirs": "examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "abort_on_example_error": True,
+    "matplotlib_animations": False,
+}
