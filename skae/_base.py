@@ -153,9 +153,12 @@ class BaseAutoencoder(
 
     @abstractmethod
     def _build_module(self, n_features):
-        """Return a new module with ``encode``, ``decode_logits``, ``decode``,
-        ``output_activation`` and ``forward`` (built on the meta device, so
-        it must not initialise its weights from data)."""
+        """Return a new module for data with ``n_features`` columns.
+
+        It has ``encode``, ``decode_logits``, ``decode``, ``output_activation``
+        and ``forward``, and is built on the meta device, so it must not
+        initialise its weights from data.
+        """
 
     def _allows_overcomplete(self):
         """Whether ``n_components > n_features`` is meaningful for this model."""
@@ -204,9 +207,7 @@ class BaseAutoencoder(
                 )
 
     def _validate_X(self, X, reset):
-        return validate_data(
-            self, X, reset=reset, accept_sparse="csr", dtype=_FLOAT_DTYPES
-        )
+        return validate_data(self, X, reset=reset, accept_sparse="csr", dtype=_FLOAT_DTYPES)
 
     # ------------------------------------------------------------------ fit
 
@@ -265,9 +266,9 @@ class BaseAutoencoder(
         else:
             device = resolve_device(self.device)
             init_generator = torch.Generator().manual_seed(seed)
-            module = build_initialized(
-                lambda: self._build_module(X.shape[1]), init_generator
-            ).to(device)
+            module = build_initialized(lambda: self._build_module(X.shape[1]), init_generator).to(
+                device
+            )
             history = History()
         optimizer = make_optimizer(self.solver, module.parameters(), self.learning_rate_init)
         if optimizer_state is not None:
@@ -281,9 +282,7 @@ class BaseAutoencoder(
             X_train, X_val = train_test_split(
                 X, test_size=self.validation_fraction, random_state=seed
             )
-        batch_size = (
-            min(200, n_samples) if self.batch_size == "auto" else self.batch_size
-        )
+        batch_size = min(200, n_samples) if self.batch_size == "auto" else self.batch_size
         config = TrainingConfig(
             batch_size=max(1, min(batch_size, X_train.shape[0])),
             max_epochs=1 if incremental else self.max_iter,

@@ -72,7 +72,7 @@ def mlp(layer_sizes: Sequence[int], activation: str, last_activation: str = "ide
     """
     layers = []
     n_layers = len(layer_sizes) - 1
-    for i, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
+    for i, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:], strict=True)):
         layer = nn.Linear(n_in, n_out)
         is_last = i == n_layers - 1
         act_name = last_activation if is_last else activation
@@ -164,9 +164,7 @@ class MLPAutoencoder(nn.Module):
     ):
         super().__init__()
         hidden = list(hidden_layer_sizes)
-        self.encoder = mlp(
-            [n_features, *hidden, n_components], activation, code_activation
-        )
+        self.encoder = mlp([n_features, *hidden, n_components], activation, code_activation)
         self.decoder = mlp([n_components, *hidden[::-1], n_features], activation)
         self.output_activation = make_activation(output_activation)
 

@@ -230,9 +230,7 @@ def _train_epoch_lbfgs(module, loss_fn, sources, optimizer, config, generator):
         # big (or sparse) data never has to be densified at once.
         optimizer.zero_grad(set_to_none=True)
         total = 0.0
-        for start, stop, index in _batch_indices(
-            n_samples, config.batch_size, False, generator
-        ):
+        for start, stop, index in _batch_indices(n_samples, config.batch_size, False, generator):
             batch = _get_batch(sources, start, stop, index)
             loss = loss_fn(module, batch) * ((stop - start) / n_samples)
             loss.backward()
