@@ -43,13 +43,13 @@ LEARNING_RATE = 1e-3
 N_COMPONENTS = 32  # code size shared by the compared models
 HIDDEN = (256,)
 NOISE_LEVEL = 0.3  # masking noise of the denoising comparison
-SPARSITY_TARGET = 0.05
-SPARSITY_WEIGHT = 0.1
+SPARSITY_TARGET = 0.1
+SPARSITY_WEIGHT = 0.3
 ACTIVITY_L1 = 0.01
 CONTRACTIVE_WEIGHT = 0.001
 VAE_HIDDEN = (500,)
 VAE_LATENT = 20
-VAE_EPOCHS = 15  # on all 60,000 training images, dynamically binarised
+VAE_EPOCHS = 30  # on all 60,000 training images, dynamically binarised
 CONV_CHANNELS = (16, 32)
 QUICK = dict(N_TRAIN=2000, EPOCHS=2, VAE_EPOCHS=2, N_TEST=1000)
 RESULTS = ROOT / "benchmarks" / "results"

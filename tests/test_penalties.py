@@ -83,6 +83,39 @@ def test_contractive_lowers_the_jacobian_at_similar_error(digits):
     assert -cae.score(X_test) < 1.1 * -plain.score(X_test)
 
 
+def test_sparse_overcomplete_code_meets_target(digits):
+    # The classic sparse autoencoder: an overcomplete sigmoid code (4x the
+    # input), of which each unit is on ~10% of the time on average. It
+    # reconstructs within 10% of the unregularised model with the largest
+    # code that model may have (n_components = n_features).
+    X_train, X_test = digits
+    settings = sparse_settings(
+        code_activation="logistic", max_iter=150, tol=0, alpha=0.0, batch_size=100
+    )
+    plain = AutoencoderTransformer(**dict(settings, n_components=64)).fit(X_train)
+    sparse = AutoencoderTransformer(
+        **dict(settings, n_components=256), sparsity_target=0.1, sparsity_weight=0.3
+    ).fit(X_train)
+    plain_activation = plain.transform(X_test).mean()
+    sparse_activation = sparse.transform(X_test).mean()
+    assert plain_activation > 0.3
+    assert sparse_activation < 0.12
+    assert -sparse.score(X_test) < 1.1 * -plain.score(X_test)
+
+
+def test_l1_activity_zeroes_code_units(digits):
+    X_train, X_test = digits
+    settings = sparse_settings(code_activation="relu", max_iter=100)
+    plain = AutoencoderTransformer(**settings).fit(X_train)
+    sparse = AutoencoderTransformer(activity_l1=0.03, **settings).fit(X_train)
+
+    def fraction_zero(model):
+        return np.mean(model.transform(X_test) < 1e-3)
+
+    assert fraction_zero(sparse) > fraction_zero(plain) + 0.1
+    assert np.abs(sparse.transform(X_test)).mean() < 0.7 * np.abs(plain.transform(X_test)).mean()
+
+
 def test_overcomplete_needs_a_regulariser():
     X = np.random.RandomState(0).rand(40, 4)
     with pytest.raises(ValueError, match="regularised autoencoder"):
