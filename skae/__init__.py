@@ -1,7 +1,14 @@
 """skae: scikit-learn compatible autoencoders on a PyTorch core."""
 
 from ._autoencoder import AutoencoderTransformer
+from ._denoising import DenoisingAutoencoder
+from ._variational import VariationalAutoencoder
 
 __version__ = "0.1.0"
 
-__all__ = ["AutoencoderTransformer", "__version__"]
+__all__ = [
+    "AutoencoderTransformer",
+    "DenoisingAutoencoder",
+    "VariationalAutoencoder",
+    "__version__",
+]

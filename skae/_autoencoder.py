@@ -1,11 +1,19 @@
-"""AutoencoderTransformer: the multilayer-perceptron autoencoder."""
+"""AutoencoderTransformer: the autoencoder, with its sparse and contractive forms."""
+
+from numbers import Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder, _as_layer_sizes
-from ._nn import MLPAutoencoder
+from ._modules import build_autoencoder
+from ._nn import ACTIVATIONS
+from ._penalties import jacobian_frobenius_sq, kl_sparsity, l1_activity
+
+_SIGMOIDS = ("logistic", "sigmoid")
 
 
 class AutoencoderTransformer(BaseAutoencoder):
-    """Multilayer-perceptron autoencoder, a nonlinear drop-in for ``PCA``.
+    """Autoencoder (MLP or convolutional), a nonlinear drop-in for ``PCA``.
 
     The encoder maps ``n_features -> *hidden_layer_sizes -> n_components``
     and the decoder mirrors it. ``transform`` returns the code,
@@ -15,6 +23,14 @@ class AutoencoderTransformer(BaseAutoencoder):
     ``activation="identity"`` it learns the principal subspace, reaching the
     reconstruction error of ``PCA(n_components)``.
 
+    Regularisers make it a sparse autoencoder (``activity_l1``, or
+    ``sparsity_target`` with a sigmoid code) or a contractive autoencoder
+    (``contractive_weight``); with any of them the code may be overcomplete
+    (``n_components > n_features``). ``architecture="conv"`` with
+    ``image_shape`` makes it convolutional, ``tied_weights=True`` ties the
+    decoder to the encoder. See :class:`DenoisingAutoencoder` and
+    :class:`VariationalAutoencoder` for the variants whose API differs.
+
     Training uses PyTorch on in-memory tensors: float32 compute, outputs in
     the float dtype of the input, bit-for-bit reproducible on the CPU for a
     fixed ``random_state``.
@@ -22,13 +38,17 @@ class AutoencoderTransformer(BaseAutoencoder):
     Parameters
     ----------
     n_components : int, default=2
-        Size of the code (the bottleneck). At most ``n_features``.
+        Size of the code (the bottleneck). At most ``n_features``, unless a
+        regulariser (``activity_l1``, ``sparsity_target``,
+        ``contractive_weight``) makes an overcomplete code meaningful.
     hidden_layer_sizes : int or tuple of int, default=(100,)
         Widths of the encoder's hidden layers; the decoder uses them reversed.
-        ``()`` gives a single linear map each way.
+        ``()`` gives a single linear map each way. With
+        ``architecture="conv"``, the dense layers between the last
+        convolution block and the code.
     activation : {"relu", "tanh", "logistic", "identity", "elu", "gelu", \
 "leaky_relu", "sigmoid"}, default="relu"
-        Activation of the hidden layers. The code layer is linear.
+        Activation of the hidden layers (and convolutions).
     output_activation : {"identity", "sigmoid"}, default="identity"
         Activation of the reconstruction; "sigmoid" for data in [0, 1].
     loss : {"mse", "bce"}, default="mse"
@@ -69,6 +89,59 @@ class AutoencoderTransformer(BaseAutoencoder):
         "cpu", "cuda", "cuda:N", "mps", or "auto" (a GPU when one is present).
     verbose : bool or int, default=False
         Print one line per epoch: loss, validation loss, seconds.
+    architecture : {"mlp", "conv"} or callable, default="mlp"
+        "mlp": fully connected layers. "conv": blocks of 3x3 convolution,
+        activation and 2x2 max-pool (``conv_channels``), then dense layers
+        (``hidden_layer_sizes``) to the code; the decoder mirrors them.
+        Needs ``image_shape``. A callable ``f(n_features, n_components)``
+        returning an ``(encoder, decoder)`` pair of ``torch.nn.Module``
+        plugs in your own networks: the encoder maps (B, n_features) to
+        (B, n_components), the decoder maps codes back to (B, n_features)
+        reconstructions before ``output_activation``. Their weights are
+        (re)initialised by skae from ``random_state`` (Glorot-uniform for
+        linear and convolution layers, ``reset_parameters`` for others). For
+        pickling, make it a module-level function.
+    image_shape : tuple of int, default=None
+        ``(channels, height, width)`` (or ``(height, width)``) of the images
+        whose flattened pixels (channels first, C order) are the rows of X.
+        Required by ``architecture="conv"``.
+    conv_channels : int or tuple of int, default=(16, 32)
+        Output channels of the convolution blocks, with
+        ``architecture="conv"``. Each block halves the image's height and
+        width.
+    unpooling : {"nearest", "max"}, default="nearest"
+        How the convolutional decoder undoes each max-pool: "nearest"
+        upsamples by repeating pixels; "max" max-unpools, putting each value
+        where the encoder's max-pool found its maximum (the pooling
+        indices). Those indices exist only when encoding and decoding
+        together (training, ``score``, ``DenoisingAutoencoder.denoise``);
+        ``inverse_transform`` of bare codes puts each value in the top-left
+        corner of its window instead.
+    code_activation : {"identity", "logistic", "sigmoid", "relu", "tanh", ...}, \
+default="identity"
+        Activation of the code layer. A linear code is the classic choice
+        and keeps the linear case equal to PCA; ``sparsity_target`` needs a
+        sigmoid code ("logistic"), ``activity_l1`` works best with "relu".
+    activity_l1 : float, default=0.0
+        Weight of the L1 activity penalty ``activity_l1 * mean(|code|)``,
+        which drives code units to zero (a sparse autoencoder).
+    sparsity_target : float in (0, 1), default=None
+        Target mean activation of each (sigmoid) code unit. Adds
+        ``sparsity_weight * mean_j KL(sparsity_target || mean activation of
+        unit j over the batch)`` (Ng, 2011). Needs
+        ``code_activation="logistic"``.
+    sparsity_weight : float, default=0.1
+        Weight of the KL sparsity penalty, with ``sparsity_target``.
+    contractive_weight : float, default=0.0
+        Weight of the contractive penalty ``contractive_weight * mean over
+        samples of ||J(x)||_F^2``, J the Jacobian of the code with respect
+        to the input (Rifai et al., 2011): closed form for a one-layer
+        sigmoid encoder (``hidden_layer_sizes=()``,
+        ``code_activation="logistic"``), autograd (one backward pass per
+        code unit) otherwise.
+    tied_weights : bool, default=False
+        Decode with the transposed encoder weights (MLP only): half the
+        weights, and the classic form of contractive autoencoders.
 
     Attributes
     ----------
@@ -96,6 +169,8 @@ class AutoencoderTransformer(BaseAutoencoder):
 
     See Also
     --------
+    DenoisingAutoencoder : Trained to undo corruption of its input.
+    VariationalAutoencoder : A generative model with ``sample``.
     sklearn.decomposition.PCA : The linear method it generalises.
     sklearn.neural_network.MLPRegressor : Where the parameter names come from.
 
@@ -106,6 +181,13 @@ class AutoencoderTransformer(BaseAutoencoder):
     .. [2] P. Baldi and K. Hornik, "Neural networks and principal component
        analysis: learning from examples without local minima", Neural
        Networks 2(1), 1989.
+    .. [3] A. Ng, "Sparse autoencoder", CS294A lecture notes, Stanford, 2011.
+    .. [4] S. Rifai, P. Vincent, X. Muller, X. Glorot and Y. Bengio,
+       "Contractive auto-encoders: explicit invariance during feature
+       extraction", ICML 2011.
+    .. [5] J. Masci, U. Meier, D. Ciresan and J. Schmidhuber, "Stacked
+       convolutional auto-encoders for hierarchical feature extraction",
+       ICANN 2011.
 
     Examples
     --------
@@ -119,11 +201,126 @@ class AutoencoderTransformer(BaseAutoencoder):
 
     """
 
+    _parameter_constraints: dict = {
+        **BaseAutoencoder._parameter_constraints,
+        "code_activation": [StrOptions(set(ACTIVATIONS))],
+        "activity_l1": [Interval(Real, 0, None, closed="left")],
+        "sparsity_target": [Interval(Real, 0, 1, closed="neither"), None],
+        "sparsity_weight": [Interval(Real, 0, None, closed="left")],
+        "contractive_weight": [Interval(Real, 0, None, closed="left")],
+        "tied_weights": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        output_activation="identity",
+        loss="mse",
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate_init=0.001,
+        max_iter=200,
+        tol=1e-4,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        warm_start=False,
+        random_state=None,
+        device="cpu",
+        verbose=False,
+        architecture="mlp",
+        image_shape=None,
+        conv_channels=(16, 32),
+        unpooling="nearest",
+        code_activation="identity",
+        activity_l1=0.0,
+        sparsity_target=None,
+        sparsity_weight=0.1,
+        contractive_weight=0.0,
+        tied_weights=False,
+    ):
+        super().__init__(
+            n_components=n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            output_activation=output_activation,
+            loss=loss,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            tol=tol,
+            shuffle=shuffle,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            warm_start=warm_start,
+            random_state=random_state,
+            device=device,
+            verbose=verbose,
+            architecture=architecture,
+            image_shape=image_shape,
+            conv_channels=conv_channels,
+            unpooling=unpooling,
+        )
+        self.code_activation = code_activation
+        self.activity_l1 = activity_l1
+        self.sparsity_target = sparsity_target
+        self.sparsity_weight = sparsity_weight
+        self.contractive_weight = contractive_weight
+        self.tied_weights = tied_weights
+
     def _build_module(self, n_features):
-        return MLPAutoencoder(
+        return build_autoencoder(
+            architecture=self.architecture,
             n_features=n_features,
-            hidden_layer_sizes=_as_layer_sizes(self.hidden_layer_sizes),
             n_components=self.n_components,
+            hidden_layer_sizes=_as_layer_sizes(self.hidden_layer_sizes),
             activation=self.activation,
             output_activation=self.output_activation,
+            code_activation=self.code_activation,
+            tied_weights=self.tied_weights,
+            image_shape=self._image_shape(),
+            conv_channels=_as_layer_sizes(self.conv_channels),
+            unpooling=self.unpooling,
         )
+
+    def _allows_overcomplete(self):
+        # A penalty on the code keeps an overcomplete code from learning
+        # the identity map.
+        return bool(
+            self.activity_l1 or self.sparsity_target is not None or self.contractive_weight
+        )
+
+    def _check_settings(self, X):
+        super()._check_settings(X)
+        if self.sparsity_target is not None and self.code_activation not in _SIGMOIDS:
+            raise ValueError(
+                f"sparsity_target={self.sparsity_target} compares mean activations "
+                "with a Bernoulli target, so it needs code units in (0, 1): set "
+                f"code_activation='logistic' (got {self.code_activation!r}), or use "
+                "activity_l1 for an L1 penalty on any code."
+            )
+        if self.tied_weights and self.architecture != "mlp":
+            raise ValueError(
+                "tied_weights=True applies to architecture='mlp' only, got "
+                f"architecture={self.architecture!r}."
+            )
+
+    def _loss(self, module, X_input, X_target, generator=None):
+        code, logits = self._encode_decode(module, X_input)  # (B, k), (B, d)
+        loss = self._reconstruction_loss(module, logits, X_target)
+        if self.activity_l1:
+            loss = loss + self.activity_l1 * l1_activity(code)
+        if self.sparsity_target is not None and self.sparsity_weight:
+            loss = loss + self.sparsity_weight * kl_sparsity(code, self.sparsity_target)
+        if self.contractive_weight:
+            jacobian = jacobian_frobenius_sq(module, X_input)  # (B,)
+            loss = loss + self.contractive_weight * jacobian.mean()
+        return loss

@@ -104,6 +104,11 @@ class BaseAutoencoder(
         "random_state": ["random_state"],
         "device": [str, torch.device],
         "verbose": ["verbose"],
+        # Architecture: MLP, convolutional (image_shape), or user modules.
+        "architecture": [StrOptions({"mlp", "conv"}), callable],
+        "image_shape": ["array-like", None],
+        "conv_channels": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "unpooling": [StrOptions({"nearest", "max"})],
     }
 
     def __init__(
@@ -128,6 +133,10 @@ class BaseAutoencoder(
         random_state=None,
         device="cpu",
         verbose=False,
+        architecture="mlp",
+        image_shape=None,
+        conv_channels=(16, 32),
+        unpooling="nearest",
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -148,6 +157,10 @@ class BaseAutoencoder(
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.architecture = architecture
+        self.image_shape = image_shape
+        self.conv_channels = conv_channels
+        self.unpooling = unpooling
 
     # ------------------------------------------------------------------ hooks
 
@@ -174,10 +187,29 @@ class BaseAutoencoder(
             return F.binary_cross_entropy_with_logits(logits, target)
         return F.mse_loss(module.output_activation(logits), target)
 
-    def _loss(self, module, X_input, X_target):
-        """Training loss of a batch: reconstruct ``X_target`` from ``X_input``."""
-        code = module.encode(X_input)  # (B, n_components)
-        return self._reconstruction_loss(module, module.decode_logits(code), X_target)
+    def _encode_decode(self, module, X):
+        """Code and reconstruction logits of ``X``.
+
+        Modules whose decoder needs more than the code (max-unpooling reuses
+        the encoder's pooling indices) provide ``encode_decode``.
+        """
+        if hasattr(module, "encode_decode"):
+            return module.encode_decode(X)
+        code = module.encode(X)  # (B, n_components)
+        return code, module.decode_logits(code)
+
+    def _loss(self, module, X_input, X_target, generator=None):
+        """Training loss of a batch: reconstruct ``X_target`` from ``X_input``.
+
+        ``generator`` is the fit's noise generator, for losses that sample
+        (the VAE's reparameterisation).
+        """
+        _, logits = self._encode_decode(module, X_input)
+        return self._reconstruction_loss(module, logits, X_target)
+
+    def _validation_loss(self, module, X):
+        """Loss on held-out data for early stopping: clean reconstruction."""
+        return self._reconstruction_loss(module, module(X), X)
 
     # ------------------------------------------------------------ validation
 
@@ -185,6 +217,7 @@ class BaseAutoencoder(
         """Checks that need the data or combine parameters."""
         n_features = X.shape[1]
         _as_layer_sizes(self.hidden_layer_sizes)
+        self._check_architecture(n_features)
         if self.n_components > n_features and not self._allows_overcomplete():
             raise ValueError(
                 f"n_components={self.n_components} is larger than the number of "
@@ -205,6 +238,50 @@ class BaseAutoencoder(
                     f"[{values.min():.4g}, {values.max():.4g}]. Scale it first "
                     "(e.g. MinMaxScaler) or use loss='mse'."
                 )
+
+    def _image_shape(self):
+        """``image_shape`` as ``(channels, height, width)``, or None."""
+        if self.image_shape is None:
+            return None
+        shape = tuple(self.image_shape)
+        if len(shape) == 2:
+            shape = (1, *shape)
+        if len(shape) != 3 or not all(
+            isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in shape
+        ):
+            raise ValueError(
+                "image_shape must be (channels, height, width) or (height, width) "
+                f"of positive ints, got {self.image_shape!r}."
+            )
+        return tuple(int(s) for s in shape)
+
+    def _check_architecture(self, n_features):
+        image_shape = self._image_shape()
+        if image_shape is not None and int(np.prod(image_shape)) != n_features:
+            raise ValueError(
+                f"image_shape={self.image_shape!r} describes images of "
+                f"{int(np.prod(image_shape))} values, but X has {n_features} "
+                "features. Each row of X must be one flattened image (channels "
+                "first, C-order): pass the image_shape of your data."
+            )
+        if self.architecture != "conv":
+            return
+        if image_shape is None:
+            raise ValueError(
+                "architecture='conv' needs image_shape=(channels, height, width) "
+                "to reshape the rows of X into images."
+            )
+        channels = _as_layer_sizes(self.conv_channels)
+        if not channels:
+            raise ValueError("conv_channels must name at least one convolution block.")
+        smallest = 2 ** len(channels)
+        if min(image_shape[1:]) < smallest:
+            raise ValueError(
+                f"Images of {image_shape[1]}x{image_shape[2]} pixels are too small for "
+                f"{len(channels)} convolution blocks, each halving the size with a 2x2 "
+                f"max-pool: they need at least {smallest}x{smallest}. Use fewer "
+                "conv_channels."
+            )
 
     def _validate_X(self, X, reset):
         return validate_data(self, X, reset=reset, accept_sparse="csr", dtype=_FLOAT_DTYPES)
@@ -299,11 +376,12 @@ class BaseAutoencoder(
 
         def train_loss(module, batch):
             (X_batch,) = batch
-            return self._loss(module, self._corrupt(X_batch, noise_generator), X_batch)
+            X_input = self._corrupt(X_batch, noise_generator)
+            return self._loss(module, X_input, X_batch, noise_generator)
 
         def clean_loss(module, batch):
             (X_batch,) = batch
-            return self._reconstruction_loss(module, module(X_batch), X_batch)
+            return self._validation_loss(module, X_batch)
 
         history = fit_module(
             module,
@@ -437,7 +515,8 @@ class BaseAutoencoder(
         X = self._validate_X(X, reset=False)
 
         def neg_squared_error(module, X_batch):
-            reconstruction = module.decode(module.encode(X_batch))
+            # forward, not decode(encode()): max-unpooling needs the indices.
+            reconstruction = module.output_activation(module(X_batch))
             return -(reconstruction - X_batch).pow(2).mean(dim=1)
 
         return self._infer(neg_squared_error, X)

@@ -305,11 +305,11 @@ def test_verbose_prints_one_line_per_epoch(digits):
 class _InterruptedAutoencoder(AutoencoderTransformer):
     """Raises KeyboardInterrupt, as Ctrl-C would, in the 3rd epoch."""
 
-    def _loss(self, module, X_input, X_target):
+    def _loss(self, module, X_input, X_target, generator=None):
         self._calls = getattr(self, "_calls", 0) + 1
         if self._calls > 2 * 2:  # 2 batches per epoch
             raise KeyboardInterrupt
-        return super()._loss(module, X_input, X_target)
+        return super()._loss(module, X_input, X_target, generator)
 
 
 def test_keyboard_interrupt_keeps_a_usable_model(digits):

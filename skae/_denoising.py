@@ -1,0 +1,202 @@
+"""DenoisingAutoencoder: learns to undo a corruption of its input."""
+
+from numbers import Real
+
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._autoencoder import AutoencoderTransformer
+
+
+class DenoisingAutoencoder(AutoencoderTransformer):
+    """Autoencoder trained to reconstruct clean inputs from corrupted ones.
+
+    Each training batch is corrupted afresh (``noise``, ``noise_level``) and
+    the network learns to reconstruct the clean batch (Vincent et al.,
+    2008). Corruption happens in training only: ``transform`` encodes clean
+    input, and :meth:`denoise` reconstructs new, noisy data. The corruption
+    is drawn from a generator seeded by ``random_state``, so fits are
+    reproducible. Because denoising is a regulariser, the code may be
+    overcomplete (``n_components > n_features``) when ``noise_level > 0``.
+
+    All parameters of :class:`AutoencoderTransformer` apply (sparse,
+    contractive, convolutional, tied weights); the two below are new.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Size of the code.
+    noise : {"masking", "gaussian", "salt_and_pepper"}, default="masking"
+        Corruption of the training input. "masking" sets a random fraction
+        ``noise_level`` of the inputs to 0; "gaussian" adds
+        ``noise_level * N(0, 1)`` to every input (in the units of X: scale it
+        first); "salt_and_pepper" sets a random fraction ``noise_level`` of
+        the inputs to 0 or 1 with equal probability (for data in [0, 1]).
+    noise_level : float in [0, 1), default=0.3
+        Fraction of corrupted inputs ("masking", "salt_and_pepper") or
+        standard deviation of the noise ("gaussian"). 0 trains a plain
+        autoencoder.
+    **params
+        Every other parameter of :class:`AutoencoderTransformer`, with the
+        same meaning and default.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained network.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+    loss_curve_ : list of float
+        Training loss (on corrupted input) at the end of each epoch.
+    validation_scores_ : list of float or None
+        Negative clean validation loss after each epoch, with
+        ``early_stopping``.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``, with ``early_stopping``.
+    best_loss_ : float
+        Lowest training loss, or the validation loss of the restored epoch.
+    n_iter_ : int
+        Number of epochs run.
+    device_ : str
+        Device the module lives on.
+
+    See Also
+    --------
+    AutoencoderTransformer : The same model trained on clean input.
+    VariationalAutoencoder : A generative autoencoder.
+
+    References
+    ----------
+    .. [1] P. Vincent, H. Larochelle, Y. Bengio and P.-A. Manzagol,
+       "Extracting and composing robust features with denoising
+       autoencoders", ICML 2008.
+    .. [2] P. Vincent, H. Larochelle, I. Lajoie, Y. Bengio and
+       P.-A. Manzagol, "Stacked denoising autoencoders", JMLR 11, 2010.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import DenoisingAutoencoder
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> dae = DenoisingAutoencoder(n_components=16, max_iter=5, random_state=0)
+    >>> X_clean = dae.fit(X / 16).denoise(X / 16)  # doctest: +SKIP
+    >>> X_clean.shape  # doctest: +SKIP
+    (1797, 64)
+    """
+
+    _parameter_constraints: dict = {
+        **AutoencoderTransformer._parameter_constraints,
+        "noise": [StrOptions({"masking", "gaussian", "salt_and_pepper"})],
+        "noise_level": [Interval(Real, 0, 1, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        noise="masking",
+        noise_level=0.3,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        output_activation="identity",
+        loss="mse",
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate_init=0.001,
+        max_iter=200,
+        tol=1e-4,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        warm_start=False,
+        random_state=None,
+        device="cpu",
+        verbose=False,
+        architecture="mlp",
+        image_shape=None,
+        conv_channels=(16, 32),
+        unpooling="nearest",
+        code_activation="identity",
+        activity_l1=0.0,
+        sparsity_target=None,
+        sparsity_weight=0.1,
+        contractive_weight=0.0,
+        tied_weights=False,
+    ):
+        super().__init__(
+            n_components=n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            output_activation=output_activation,
+            loss=loss,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            tol=tol,
+            shuffle=shuffle,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            warm_start=warm_start,
+            random_state=random_state,
+            device=device,
+            verbose=verbose,
+            architecture=architecture,
+            image_shape=image_shape,
+            conv_channels=conv_channels,
+            unpooling=unpooling,
+            code_activation=code_activation,
+            activity_l1=activity_l1,
+            sparsity_target=sparsity_target,
+            sparsity_weight=sparsity_weight,
+            contractive_weight=contractive_weight,
+            tied_weights=tied_weights,
+        )
+        self.noise = noise
+        self.noise_level = noise_level
+
+    def _allows_overcomplete(self):
+        return self.noise_level > 0 or super()._allows_overcomplete()
+
+    def _corrupt(self, X, generator):
+        if not self.noise_level:
+            return X
+        level = self.noise_level
+        uniform = torch.rand(X.shape, generator=generator, device=X.device, dtype=X.dtype)
+        if self.noise == "gaussian":
+            noise = torch.randn(X.shape, generator=generator, device=X.device, dtype=X.dtype)
+            return X + level * noise
+        if self.noise == "masking":
+            return X.masked_fill(uniform < level, 0.0)
+        # salt and pepper: the corrupted half below level / 2 becomes 0, the
+        # other half 1 (one uniform draw decides both which and what).
+        corrupted = torch.where(uniform < level / 2, 0.0, 1.0).to(X.dtype)
+        return torch.where(uniform < level, corrupted, X)
+
+    def denoise(self, X):
+        """Reconstruct (noisy) samples: the clean data the model believes in.
+
+        Equivalent to ``inverse_transform(transform(X))``, except that a
+        convolutional model with ``unpooling="max"`` also gets the pooling
+        indices of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to denoise.
+
+        Returns
+        -------
+        X_denoised : ndarray of shape (n_samples, n_features)
+            Reconstructions, in the float dtype of ``X``.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._infer(lambda module, X_batch: module.output_activation(module(X_batch)), X)

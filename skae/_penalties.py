@@ -1,0 +1,69 @@
+"""Code regularisers of the sparse and contractive autoencoders (torch only)."""
+
+import torch
+from torch import nn
+
+__all__ = ["jacobian_frobenius_sq", "kl_sparsity", "l1_activity"]
+
+# Keeps log(rho_hat) finite when a unit is (numerically) always off or on.
+_EPS = 1e-6
+
+
+def l1_activity(code):
+    """Mean absolute code value: (B, k) -> scalar."""
+    return code.abs().mean()
+
+
+def kl_sparsity(code, target):
+    """Mean over code units of KL(target || mean activation of the unit).
+
+    ``code`` must lie in (0, 1) (sigmoid units); the mean activation of each
+    unit over the batch is compared with the Bernoulli ``target`` (Ng, 2011).
+    """
+    rho_hat = code.mean(dim=0).clamp(_EPS, 1 - _EPS)  # (k,)
+    rho = target
+    kl = rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
+    return kl.mean()
+
+
+def _single_sigmoid_layer(encoder):
+    """The Linear layer of an encoder that is exactly Linear -> Sigmoid, else None."""
+    if (
+        isinstance(encoder, nn.Sequential)
+        and len(encoder) == 2
+        and isinstance(encoder[0], nn.Linear)
+        and isinstance(encoder[1], nn.Sigmoid)
+    ):
+        return encoder[0]
+    return None
+
+
+def jacobian_frobenius_sq(module, x):
+    """Squared Frobenius norm of d encode(x) / dx, per sample: (B, d) -> (B,).
+
+    For a one-layer sigmoid encoder ``h = sigmoid(W x + b)`` it is computed
+    in closed form, ``sum_j (h_j (1 - h_j))^2 ||W_j||^2`` (Rifai et al.,
+    2011), at the cost of one forward pass. Any other encoder goes through
+    autograd, one backward pass per code unit; that is exact as long as
+    samples do not interact inside the encoder (no batch normalisation).
+    The result is differentiable when gradients are enabled.
+    """
+    linear = _single_sigmoid_layer(getattr(module, "encoder", None))
+    if linear is not None:
+        h = torch.sigmoid(linear(x))  # (B, k)
+        return (h * (1 - h)).pow(2) @ linear.weight.pow(2).sum(dim=1)
+    create_graph = torch.is_grad_enabled()
+    # Gradients are needed even under no_grad (evaluation, L-BFGS's loss
+    # report), so the Jacobian is always computed with grad mode on.
+    with torch.enable_grad():
+        x = x.detach().requires_grad_(True)
+        code = module.encode(x)  # (B, k)
+        total = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
+        for j in range(code.shape[1]):
+            # Samples are independent, so d sum_b code[b, j] / dx[b] is row
+            # b's gradient of unit j: one backward pass gives a whole row of J.
+            (grad,) = torch.autograd.grad(
+                code[:, j].sum(), x, create_graph=create_graph, retain_graph=True
+            )
+            total = total + grad.pow(2).sum(dim=1)
+    return total if create_graph else total.detach()

@@ -1,0 +1,325 @@
+"""VariationalAutoencoder: a generative autoencoder (Kingma & Welling)."""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import BaseAutoencoder, _as_layer_sizes
+from ._modules import GaussianAutoencoder, build_autoencoder
+
+# score_samples estimates E_q[log p(x|z)] with these many draws of z per
+# sample. The draws of the standard normal noise are the same for every
+# sample (common random numbers from a fixed seed): the estimate is then
+# unbiased for each sample, yet deterministic and independent of which
+# other samples share the batch.
+_N_SCORE_DRAWS = 16
+_SCORE_SEED = 0
+
+
+class VariationalAutoencoder(BaseAutoencoder):
+    """Variational autoencoder: Gaussian encoder, reparameterised sampling.
+
+    The encoder maps x to the mean and log-variance of a Gaussian posterior
+    q(z|x) over an ``n_components``-dimensional latent z with a standard
+    normal prior; the decoder maps z to p(x|z). Training maximises the
+    evidence lower bound (ELBO) ``E_q[log p(x|z)] - beta * KL(q(z|x) || p(z))``
+    with the reparameterisation ``z = mean + exp(log_var / 2) * eps``, the
+    noise ``eps`` drawn from a generator seeded by ``random_state``.
+
+    The likelihood p(x|z) follows ``loss``: "bce" is a Bernoulli decoder
+    (for data in [0, 1], with ``output_activation="sigmoid"``), "mse" a
+    Gaussian decoder whose variance (one scalar) is learned.
+
+    ``transform`` returns the posterior mean, ``inverse_transform`` the
+    decoder mean, :meth:`sample` generates new data, and ``score_samples``
+    is the ELBO of each sample in nats (higher is better), so ``score`` is
+    the mean ELBO.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Dimension of the latent space.
+    beta : float, default=1.0
+        Weight of the KL term in the training loss (beta-VAE, Higgins et
+        al. 2017); 1 is the true ELBO. ``score_samples`` always reports the
+        true ELBO.
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        Widths of the encoder's hidden layers; the decoder mirrors them.
+    loss : {"mse", "bce"}, default="mse"
+        Decoder likelihood: Gaussian with a learned variance, or Bernoulli.
+    architecture : {"mlp", "conv"} or callable, default="mlp"
+        As in :class:`AutoencoderTransformer`. With "conv", ``unpooling``
+        must be "nearest": samples drawn from the prior have no pooling
+        indices to max-unpool with. A callable's encoder output is followed
+        by a linear layer to the mean and log-variance.
+    **params
+        Every other parameter has the meaning and default it has in
+        :class:`AutoencoderTransformer` (which also lists the sparse and
+        contractive penalties that this class does not take: its KL term
+        already regularises the code).
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained network (``module_.inner`` holds the encoder and
+        decoder; ``module_.decoder_log_var`` the Gaussian decoder's
+        log-variance).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+    loss_curve_ : list of float
+        Training loss at the end of each epoch: the negative (beta-)ELBO
+        per sample, in nats, from single-sample estimates.
+    validation_scores_ : list of float or None
+        Validation ELBO after each epoch, with ``early_stopping``.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``, with ``early_stopping``.
+    best_loss_ : float
+        Lowest training loss, or the validation loss of the restored epoch.
+    n_iter_ : int
+        Number of epochs run.
+    device_ : str
+        Device the module lives on.
+
+    See Also
+    --------
+    AutoencoderTransformer : The deterministic autoencoder.
+    sklearn.decomposition.FactorAnalysis : The linear Gaussian latent model.
+
+    References
+    ----------
+    .. [1] D. P. Kingma and M. Welling, "Auto-encoding variational Bayes",
+       ICLR 2014.
+    .. [2] I. Higgins et al., "beta-VAE: learning basic visual concepts with a
+       constrained variational framework", ICLR 2017.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import VariationalAutoencoder
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> vae = VariationalAutoencoder(
+    ...     n_components=4, loss="bce", output_activation="sigmoid", max_iter=5,
+    ...     random_state=0)
+    >>> vae.fit(X / 16).sample(3, random_state=0).shape  # doctest: +SKIP
+    (3, 64)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAutoencoder._parameter_constraints,
+        "beta": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        beta=1.0,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        output_activation="identity",
+        loss="mse",
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate_init=0.001,
+        max_iter=200,
+        tol=1e-4,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        warm_start=False,
+        random_state=None,
+        device="cpu",
+        verbose=False,
+        architecture="mlp",
+        image_shape=None,
+        conv_channels=(16, 32),
+        unpooling="nearest",
+    ):
+        super().__init__(
+            n_components=n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            output_activation=output_activation,
+            loss=loss,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            tol=tol,
+            shuffle=shuffle,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            warm_start=warm_start,
+            random_state=random_state,
+            device=device,
+            verbose=verbose,
+            architecture=architecture,
+            image_shape=image_shape,
+            conv_channels=conv_channels,
+            unpooling=unpooling,
+        )
+        self.beta = beta
+
+    def _build_module(self, n_features):
+        inner = build_autoencoder(
+            architecture=self.architecture,
+            n_features=n_features,
+            n_components=self.n_components,
+            hidden_layer_sizes=_as_layer_sizes(self.hidden_layer_sizes),
+            activation=self.activation,
+            output_activation=self.output_activation,
+            image_shape=self._image_shape(),
+            conv_channels=_as_layer_sizes(self.conv_channels),
+            unpooling=self.unpooling,
+            n_encoder_outputs=2 * self.n_components,
+        )
+        return GaussianAutoencoder(inner, self.n_components)
+
+    def _allows_overcomplete(self):
+        # The KL term regularises the code: unneeded latent dimensions
+        # collapse to the prior instead of copying the input.
+        return True
+
+    def _check_settings(self, X):
+        super()._check_settings(X)
+        if self.architecture == "conv" and self.unpooling == "max":
+            raise ValueError(
+                "VariationalAutoencoder cannot use unpooling='max': max-unpooling "
+                "needs the pooling indices of an encoded input, and latents drawn "
+                "by sample() have none. Use unpooling='nearest'."
+            )
+
+    # ------------------------------------------------------------ the ELBO
+
+    def _log_likelihood(self, module, logits, X):
+        """Log p(x|z) of each sample, summed over features: (B,)."""
+        if self.loss == "bce":
+            return -F.binary_cross_entropy_with_logits(logits, X, reduction="none").sum(dim=1)
+        mean = module.output_activation(logits)
+        log_var = module.decoder_log_var
+        return -0.5 * (
+            (X - mean).pow(2) * torch.exp(-log_var) + log_var + math.log(2 * math.pi)
+        ).sum(dim=1)
+
+    @staticmethod
+    def _kl(mean, log_var):
+        """KL(N(mean, exp(log_var)) || N(0, I)) of each sample: (B,)."""
+        return 0.5 * (mean.pow(2) + torch.exp(log_var) - 1 - log_var).sum(dim=1)
+
+    def _elbo(self, module, X, eps, beta=1.0):
+        """ELBO of each sample, E_q averaged over the draws ``eps`` (S, B or 1, k)."""
+        mean, log_var = module.encode_distribution(X)  # (B, k) each
+        std = torch.exp(0.5 * log_var)
+        log_lik = torch.zeros(X.shape[0], dtype=X.dtype, device=X.device)
+        for draw in eps:
+            log_lik = log_lik + self._log_likelihood(
+                module, module.decode_logits(mean + std * draw), X
+            )
+        return log_lik / len(eps) - beta * self._kl(mean, log_var)
+
+    def _loss(self, module, X_input, X_target, generator=None):
+        # One reparameterised draw per sample, from the fit's generator.
+        shape = (1, X_input.shape[0], self.n_components)
+        eps = torch.randn(shape, generator=generator, device=X_input.device, dtype=X_input.dtype)
+        # Fit on the target's likelihood; X_input == X_target unless a
+        # subclass corrupts the input.
+        mean, log_var = module.encode_distribution(X_input)
+        z = mean + torch.exp(0.5 * log_var) * eps[0]
+        log_lik = self._log_likelihood(module, module.decode_logits(z), X_target)
+        return -(log_lik - self.beta * self._kl(mean, log_var)).mean()
+
+    def _score_draws(self, dtype, device):
+        generator = torch.Generator().manual_seed(_SCORE_SEED)
+        eps = torch.randn(
+            (_N_SCORE_DRAWS, 1, self.n_components), generator=generator, dtype=torch.float64
+        )
+        return eps.to(device=device, dtype=dtype)
+
+    def _validation_loss(self, module, X):
+        return -self._elbo(module, X, self._score_draws(X.dtype, X.device)).mean()
+
+    def score_samples(self, X):
+        """Evidence lower bound (ELBO) of each sample, in nats.
+
+        ``E_q[log p(x|z)] - KL(q(z|x) || p(z))``, with the KL in closed form
+        and the expectation estimated from 16 draws of z per sample. The
+        draws use the same fixed standard-normal noise for every sample,
+        so the result is deterministic and does not depend on the other
+        rows of ``X``. The true ELBO (``beta=1``), whatever ``beta`` was
+        used in training.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        elbo : ndarray of shape (n_samples,)
+            Lower bound on ``log p(x)`` of each sample; higher is better.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+
+        def elbo(module, X_batch):
+            return self._elbo(module, X_batch, self._score_draws(X_batch.dtype, X_batch.device))
+
+        return self._infer(elbo, X)
+
+    def score(self, X, y=None):
+        """Mean ELBO of the samples, in nats (higher is better).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to score.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    @validate_params(
+        {
+            "n_samples": [Interval(Integral, 1, None, closed="left")],
+            "random_state": ["random_state"],
+        },
+        prefer_skip_nested_validation=True,
+    )
+    def sample(self, n_samples=1, random_state=None):
+        """Generate new data: decode latents drawn from the prior.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws of z ~ N(0, I) (through a private generator).
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The mean of p(x|z) for each draw (pixel probabilities for a
+            Bernoulli decoder), as float64. Draw ``rng.random(X.shape) < X``
+            for binary data.
+        """
+        check_is_fitted(self)
+        seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+        generator = torch.Generator().manual_seed(seed)
+        z = torch.randn((n_samples, self.n_components), generator=generator, dtype=torch.float64)
+        return self._infer(lambda module, z_batch: module.decode(z_batch), z.numpy())

@@ -1,0 +1,103 @@
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+
+from skae import AutoencoderTransformer
+from skae._conv import ConvAutoencoder, ConvDecoder, pooled_sizes
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits().data[:300] / 16
+
+
+def conv_ae(**params):
+    settings = dict(
+        n_components=8,
+        architecture="conv",
+        image_shape=(1, 8, 8),
+        conv_channels=(4, 8),
+        hidden_layer_sizes=(),
+        max_iter=3,
+        random_state=0,
+    )
+    return AutoencoderTransformer(**{**settings, **params})
+
+
+@pytest.mark.parametrize("unpooling", ["nearest", "max"])
+def test_fit_transform_inverse(digits, unpooling):
+    ae = conv_ae(unpooling=unpooling).fit(digits)
+    codes = ae.transform(digits)
+    assert codes.shape == (300, 8)
+    assert ae.inverse_transform(codes).shape == (300, 64)
+    assert np.isfinite(ae.score(digits))
+    restored = pickle.loads(pickle.dumps(ae))
+    np.testing.assert_array_equal(restored.transform(digits), codes)
+    again = clone(ae).fit(digits)
+    np.testing.assert_array_equal(again.transform(digits), codes)
+
+
+def test_max_unpooling_puts_values_at_the_maxima():
+    torch.manual_seed(0)  # test data only; skae never touches the global RNG
+    x = torch.rand(2, 3, 6, 6)
+    pooled, indices = torch.nn.functional.max_pool2d(x, 2, return_indices=True)
+    decoder = ConvDecoder((3, 6, 6), (3,), (), 3 * 3 * 3, "identity", "max")
+    with torch.no_grad():
+        decoder.head[0].weight.copy_(torch.eye(27))
+        decoder.head[0].bias.zero_()
+        decoder.convs[0].weight.zero_()
+        decoder.convs[0].weight[range(3), range(3), 1, 1] = 1.0  # identity conv
+        decoder.convs[0].bias.zero_()
+        out = decoder(pooled.flatten(1), [indices]).reshape(2, 3, 6, 6)
+        corners = decoder(pooled.flatten(1)).reshape(2, 3, 6, 6)
+    assert torch.equal(out, torch.where(out != 0, x, 0.0))
+    assert torch.equal(out.amax(dim=(2, 3)), x.amax(dim=(2, 3)))
+    # Without indices, values go to the top-left corner of each window.
+    assert torch.equal(corners[:, :, ::2, ::2], pooled)
+    torch.testing.assert_close(corners.sum(), pooled.sum())
+
+
+def test_odd_image_sizes_round_trip():
+    sizes, final = pooled_sizes(7, 5, 2)
+    assert sizes == [(7, 5), (3, 2)] and final == (1, 1)
+    module = ConvAutoencoder((2, 7, 5), (3, 4), (6,), 3, "relu", "identity", unpooling="max")
+    x = torch.rand(4, 70)
+    code, logits = module.encode_decode(x)
+    assert code.shape == (4, 3) and logits.shape == (4, 70)
+    assert module.decode(code).shape == (4, 70)
+
+
+def test_multichannel_rows_are_channels_first():
+    X = np.random.RandomState(0).rand(20, 2 * 4 * 4)
+    conv_ae(image_shape=(2, 4, 4), conv_channels=(3,)).fit(X)
+
+
+def test_image_shape_must_match_n_features(digits):
+    with pytest.raises(ValueError, match="image_shape=\\(1, 7, 7\\) describes images of 49"):
+        conv_ae(image_shape=(1, 7, 7)).fit(digits)
+    with pytest.raises(ValueError, match="needs image_shape"):
+        conv_ae(image_shape=None).fit(digits)
+    with pytest.raises(ValueError, match="image_shape must be"):
+        conv_ae(image_shape=(1, 2, 4, 8)).fit(digits)
+    with pytest.raises(ValueError, match="too small"):
+        conv_ae(image_shape=(16, 2, 2)).fit(digits)
+
+
+def test_bad_input_leaves_fitted_estimator_unchanged(digits):
+    ae = conv_ae().fit(digits)
+    codes = ae.transform(digits)
+    ae.set_params(image_shape=(4, 4))
+    with pytest.raises(ValueError, match="image_shape"):
+        ae.fit(digits)
+    np.testing.assert_array_equal(ae.transform(digits), codes)
+
+
+def test_conv_with_regularisers(digits):
+    ae = conv_ae(
+        code_activation="logistic", sparsity_target=0.1, contractive_weight=0.01, max_iter=1
+    ).fit(digits[:50])
+    assert ae.transform(digits[:5]).shape == (5, 8)

@@ -1,0 +1,116 @@
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skae import AutoencoderTransformer, DenoisingAutoencoder
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X = load_digits().data / 16
+    return train_test_split(X, test_size=0.25, random_state=0)
+
+
+def test_denoises_better_than_pca_and_plain_autoencoder(digits):
+    X_train, X_test = digits
+    noisy = X_test * (np.random.RandomState(0).rand(*X_test.shape) >= 0.3)
+    settings = dict(
+        n_components=16,
+        hidden_layer_sizes=(64,),
+        output_activation="sigmoid",
+        loss="bce",
+        learning_rate_init=0.003,
+        max_iter=30,
+        random_state=0,
+    )
+    dae = DenoisingAutoencoder(noise="masking", noise_level=0.3, **settings).fit(X_train)
+    ae = AutoencoderTransformer(**settings).fit(X_train)
+    pca = PCA(16).fit(X_train)
+
+    def error(reconstruction):
+        return np.mean((reconstruction - X_test) ** 2)
+
+    dae_error = error(dae.denoise(noisy))
+    assert dae_error < error(ae.inverse_transform(ae.transform(noisy)))
+    assert dae_error < error(pca.inverse_transform(pca.transform(noisy)))
+    # denoise is the documented inverse_transform(transform(X)).
+    np.testing.assert_allclose(
+        dae.denoise(noisy), dae.inverse_transform(dae.transform(noisy)), atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("noise", ["masking", "gaussian", "salt_and_pepper"])
+def test_corruption(noise):
+    dae = DenoisingAutoencoder(noise=noise, noise_level=0.3)
+    X = torch.full((2000, 50), 0.5)
+    corrupted = dae._corrupt(X, torch.Generator().manual_seed(0))
+    changed = (corrupted != X).float().mean().item()
+    if noise == "gaussian":
+        assert changed == 1.0
+        assert abs((corrupted - X).std().item() - 0.3) < 0.01
+    else:
+        assert abs(changed - 0.3) < 0.01
+    if noise == "masking":
+        assert set(corrupted.unique().tolist()) == {0.0, 0.5}
+    if noise == "salt_and_pepper":
+        assert set(corrupted.unique().tolist()) == {0.0, 0.5, 1.0}
+        assert abs((corrupted == 1).float().mean().item() - 0.15) < 0.01
+    # Same generator state, same corruption; the clean batch is not modified.
+    again = dae._corrupt(X, torch.Generator().manual_seed(0))
+    assert torch.equal(corrupted, again)
+    assert torch.all(X == 0.5)
+
+
+def test_no_noise_is_identity():
+    X = torch.rand(5, 3)
+    assert DenoisingAutoencoder(noise_level=0.0)._corrupt(X, torch.Generator()) is X
+
+
+def test_reproducible_and_transform_uses_clean_input(digits):
+    X_train, _ = digits
+    params = dict(n_components=4, hidden_layer_sizes=(8,), max_iter=3, random_state=1)
+    a = DenoisingAutoencoder(**params).fit(X_train)
+    b = DenoisingAutoencoder(**params).fit(X_train)
+    np.testing.assert_array_equal(a.transform(X_train), b.transform(X_train))
+    # Inference is deterministic: no corruption outside training.
+    np.testing.assert_array_equal(a.transform(X_train), a.transform(X_train))
+    c = DenoisingAutoencoder(**dict(params, random_state=2)).fit(X_train)
+    assert not np.array_equal(a.transform(X_train), c.transform(X_train))
+
+
+def test_overcomplete_allowed_with_noise():
+    X = np.random.RandomState(0).rand(30, 4)
+    DenoisingAutoencoder(n_components=8, hidden_layer_sizes=(), max_iter=2).fit(X)
+    with pytest.raises(ValueError, match="regularised"):
+        DenoisingAutoencoder(n_components=8, noise_level=0.0, max_iter=2).fit(X)
+
+
+@pytest.mark.parametrize("noise_level", [-0.1, 1.0, 1.5])
+def test_noise_level_outside_unit_interval(noise_level):
+    X = np.random.RandomState(0).rand(10, 4)
+    with pytest.raises(InvalidParameterError, match="noise_level"):
+        DenoisingAutoencoder(noise_level=noise_level).fit(X)
+
+
+def test_bad_noise_name():
+    with pytest.raises(InvalidParameterError, match="noise"):
+        DenoisingAutoencoder(noise="speckle").fit(np.ones((5, 3)))
+
+
+def test_conv_denoising_with_max_unpooling(digits):
+    X_train, X_test = digits
+    dae = DenoisingAutoencoder(
+        n_components=8,
+        architecture="conv",
+        image_shape=(8, 8),
+        conv_channels=(4,),
+        hidden_layer_sizes=(),
+        unpooling="max",
+        max_iter=2,
+        random_state=0,
+    ).fit(X_train[:200])
+    assert dae.denoise(X_test[:5]).shape == (5, 64)
