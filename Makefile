@@ -7,12 +7,12 @@ PY := $(VENV)/bin/python
 # pulls torch's CUDA packages in as a dependency.
 TORCH := torch==2.13.0
 
-.PHONY: main test lint clean
+.PHONY: main test lint docs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet $(TORCH)
-	$(PY) -m pip install --quiet -e ".[test,bench,lint]"
+	$(PY) -m pip install --quiet -e ".[test,bench,lint,docs]"
 	touch $@
 
 main: $(VENV)/.installed
@@ -22,8 +22,12 @@ test: $(VENV)/.installed
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check skae tests benchmarks
-	$(VENV)/bin/ruff format --check skae tests benchmarks
+	$(VENV)/bin/ruff check skae tests benchmarks docs
+	$(VENV)/bin/ruff format --check skae tests benchmarks docs
+
+# Warnings are errors; every gallery example runs.
+docs: $(VENV)/.installed
+	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) docs/_build docs/auto_examples docs/generated

@@ -20,7 +20,13 @@ extensions = [
 ]
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": True}
+# Document skae's own methods, inherited ones included, but not the generic
+# scikit-learn ones (get_params, set_output...), documented by scikit-learn.
+autodoc_default_options = {
+    "members": True,
+    "inherited-members": "BaseEstimator,TransformerMixin,ClassifierMixin,"
+    "ClassNamePrefixFeaturesOutMixin,_SetOutputMixin,_MetadataRequester,object",
+}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]

@@ -149,7 +149,7 @@ default="identity"
         The trained network (``module_.encoder``, ``module_.decoder``).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
     loss_curve_ : list of float
         Training loss at the end of each epoch (with the L2 penalty).

@@ -47,7 +47,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         The trained network.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
     loss_curve_ : list of float
         Training loss (on corrupted input) at the end of each epoch.

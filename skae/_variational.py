@@ -72,7 +72,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         log-variance).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
     loss_curve_ : list of float
         Training loss at the end of each epoch: the negative (beta-)ELBO
