@@ -167,7 +167,7 @@ def test_no_pretraining_baseline_shares_the_initialisation(digits):
     baseline.fit(X_train, y_train)
     assert baseline.pretrain_loss_curves_ == [[], []]
     untrained = build_initialized(
-        lambda: StackedNet(64, (64, 32), 10, "logistic"),
+        lambda: StackedNet(64, (64, 32), 10, "relu"),
         torch.Generator().manual_seed(np.random.RandomState(0).randint(np.iinfo(np.int32).max)),
     )
     # One epoch of fine-tuning moves the weights a little; pretraining a lot.
