@@ -56,9 +56,12 @@ SDA = {
     "pretrain_max_iter": 2,
     "pretrain_learning_rate_init": 1e-3,
     # Fine-tuning: Adam with light dropout; a hard cap on epochs keeps the
-    # run inside the time budget, early stopping restores the best epoch.
-    "max_iter": 50,
-    "learning_rate_init": 1e-3,
+    # run inside the time budget (~14 s per epoch on one busy core),
+    # early stopping restores the best epoch. A pretrained network wants a
+    # lower rate than Adam's 1e-3, which wipes out what pretraining learned
+    # (1,000 labels, 20k images: 12.0% error at 1e-3, 9.2% at 3e-4).
+    "max_iter": 60,
+    "learning_rate_init": 3e-4,
     "dropout": 0.2,
     "alpha": 1e-4,
     "early_stopping": True,
@@ -143,9 +146,11 @@ def plot(rows, path):
             if curve and row["experiment"] == "supervised":
                 axes[1].plot(range(1, len(curve) + 1), curve, "o-", label=f"layer {k + 1}")
     axes[0].set(xlabel="fine-tuning epoch", ylabel="validation error (%)", yscale="log")
-    axes[1].set(xlabel="pretraining epoch", ylabel="reconstruction loss (BCE)")
+    # Layer 1 reconstructs pixels (cross-entropy), the others ReLU codes (MSE).
+    axes[1].set(xlabel="pretraining epoch", ylabel="reconstruction loss", yscale="log")
     for ax in axes:
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -224,6 +229,11 @@ def main(argv=None):
              StackedAutoencoderClassifier(**semi_sda), X_train, y_semi),
             ("same network, no pretraining",
              StackedAutoencoderClassifier(**dict(semi_sda, pretrain_max_iter=0)), X_train, y_semi),
+            # Without pretraining, Adam's usual 1e-3 was better in the trial:
+            # give the baseline its better rate too.
+            ("same network, no pretraining, learning rate 1e-3",
+             StackedAutoencoderClassifier(**dict(semi_sda, pretrain_max_iter=0,
+                                                 learning_rate_init=1e-3)), X_train, y_semi),
             ("sklearn MLPClassifier (1000, 1000, 1000)",
              MLPClassifier(**mlp), X_train[labelled], y_train[labelled]),
         ]:  # fmt: skip
@@ -245,11 +255,13 @@ def main(argv=None):
         )
     if args.only != "supervised":
         errors = [v for (e, _), v in by_model.items() if e != "supervised"]
+        best_baseline = min(errors[1:3])
         summary.append(
             f"{n_labelled} labels: pretrained {100 * errors[0]:.2f}%, no pretraining "
-            f"{100 * errors[1]:.2f}%, MLPClassifier {100 * errors[2]:.2f}%: pretraining "
-            f"removes {100 * (errors[1] - errors[0]) / errors[1]:.0f}% of the errors of the "
-            "same network."
+            f"{100 * errors[1]:.2f}% (same settings) / {100 * errors[2]:.2f}% (learning rate "
+            f"1e-3), MLPClassifier {100 * errors[3]:.2f}%: pretraining removes "
+            f"{100 * (best_baseline - errors[0]) / best_baseline:.0f}% of the errors of the "
+            "same network (against its better learning rate)."
         )
     command = "python benchmarks/sda_mnist.py " + " ".join(map(shlex.quote, sys.argv[1:]))
     text = table + "\n\n" + "\n".join(summary) + f"\n\nReproduce: `{command.strip()}`\n"

@@ -87,7 +87,9 @@ class StackedAutoencoderClassifier(
     max_iter : int, default=200
         Maximum number of fine-tuning epochs.
     learning_rate_init : float, default=0.001
-        Learning rate of fine-tuning.
+        Learning rate of fine-tuning. After pretraining, a lower rate (e.g.
+        1e-4 to 3e-4 with Adam) keeps more of what pretraining learned:
+        with 1,000 MNIST labels, Adam at 1e-3 erased its benefit.
     dropout : float, default=0.0
         Dropout probability of the hidden units during fine-tuning.
     tol : float, default=1e-4
