@@ -9,14 +9,18 @@ import math
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
     "ACTIVATIONS",
     "MLPAutoencoder",
+    "StackedNet",
+    "TiedAutoencoderLayer",
     "build_initialized",
     "init_weights",
     "make_activation",
+    "mask_noise",
     "mlp",
 ]
 
@@ -186,3 +190,106 @@ class MLPAutoencoder(nn.Module):
     def forward(self, x):
         """Reconstruction logits of ``x``: (B, n_features) -> (B, n_features)."""
         return self.decoder(self.encoder(x))
+
+
+def mask_noise(X, level, generator):
+    """Masking noise: each entry of ``X`` set to zero with probability ``level``.
+
+    The corruption of denoising autoencoders (Vincent et al. 2008, 2010);
+    dropout is the same mask rescaled by ``1 / (1 - level)``.
+
+    Parameters
+    ----------
+    X : torch.Tensor
+    level : float
+        Probability, in [0, 1), of zeroing each entry; 0 returns ``X`` itself.
+    generator : torch.Generator
+        On ``X``'s device; the mask never draws from torch's global generator.
+
+    Returns
+    -------
+    torch.Tensor
+        Same shape, dtype and device as ``X``.
+
+    """
+    if level == 0:
+        return X
+    keep = torch.rand(X.shape, generator=generator, device=X.device, dtype=X.dtype) >= level
+    return X * keep
+
+
+class StackedNet(nn.Module):
+    """Stack of fully connected layers topped by a linear (softmax) layer.
+
+    ``forward`` returns the logits of the classes; ``encode`` the output of
+    the first ``n_layers`` hidden layers, which is both the input of the
+    layer being pretrained and, for all layers, the learned features.
+
+    Parameters
+    ----------
+    n_features : int
+    hidden_layer_sizes : sequence of int
+    n_classes : int
+    activation : str
+        Activation of every hidden layer.
+
+    """
+
+    def __init__(self, n_features, hidden_layer_sizes, n_classes, activation):
+        super().__init__()
+        sizes = [n_features, *hidden_layer_sizes]
+        self.hidden = nn.ModuleList()
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+            layer = nn.Linear(n_in, n_out)
+            layer.skae_activation = activation  # for init_weights' gain
+            self.hidden.append(layer)
+        self.activation = make_activation(activation)  # stateless: shared by all layers
+        self.head = nn.Linear(sizes[-1], n_classes)
+
+    def encode(self, x, n_layers=None, dropout=0.0, generator=None):
+        """Output of the first ``n_layers`` hidden layers (all by default).
+
+        (B, n_features) -> (B, hidden_layer_sizes[n_layers - 1]). With
+        ``dropout`` > 0 (training only), each hidden unit is zeroed with that
+        probability and the others rescaled, with masks from ``generator``.
+        """
+        for layer in self.hidden[:n_layers]:
+            x = self.activation(layer(x))
+            if dropout:
+                x = mask_noise(x, dropout, generator) / (1.0 - dropout)
+        return x
+
+    def forward(self, x, dropout=0.0, generator=None):
+        """Class logits: (B, n_features) -> (B, n_classes)."""
+        return self.head(self.encode(x, dropout=dropout, generator=generator))
+
+
+class TiedAutoencoderLayer(nn.Module):
+    """Autoencoder around one existing ``Linear`` layer, with a tied decoder.
+
+    The code is ``activation(encoder(x))`` and the reconstruction
+    ``code @ encoder.weight + decoder_bias``: the decoder reuses the
+    encoder's weights (transposed), as in Vincent et al. (2010) and the
+    Theano SdA tutorial. Training this module trains ``encoder`` in place,
+    so it pretrains that layer of a :class:`StackedNet`.
+
+    Parameters
+    ----------
+    encoder : torch.nn.Linear
+        The layer to pretrain (shared, not copied).
+    activation : torch.nn.Module
+        Activation of the code.
+
+    """
+
+    def __init__(self, encoder, activation):
+        super().__init__()
+        self.encoder = encoder
+        self.activation = activation
+        # Zeros need no random generator; same device and dtype as the layer.
+        self.decoder_bias = nn.Parameter(torch.zeros_like(encoder.weight[0]))
+
+    def forward(self, x):
+        """Reconstruction before any output activation: (B, n_in) -> (B, n_in)."""
+        code = self.activation(self.encoder(x))  # (B, n_out)
+        return F.linear(code, self.encoder.weight.t(), self.decoder_bias)

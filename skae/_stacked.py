@@ -1,0 +1,580 @@
+"""StackedAutoencoderClassifier: greedy denoising pretraining, then fine-tuning."""
+
+import copy
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+import torch.nn.functional as F
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import _FLOAT_DTYPES, SOLVERS, BaseAutoencoder, _as_layer_sizes, _atomic
+from ._nn import ACTIVATIONS, StackedNet, TiedAutoencoderLayer, build_initialized, mask_noise
+from ._training import (
+    BatchSource,
+    TrainingConfig,
+    fit_module,
+    make_optimizer,
+    predict_in_batches,
+    resolve_device,
+)
+
+
+def _in_unit_interval(values):
+    """Whether all entries of a dense or sparse array lie in [0, 1]."""
+    values = values.data if sp.issparse(values) else values
+    return values.size == 0 or (values.min() >= 0 and values.max() <= 1)
+
+
+class StackedAutoencoderClassifier(
+    ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
+    """Stacked denoising autoencoder classifier (SdA).
+
+    Each hidden layer is first pretrained, greedily from the bottom up, as a
+    denoising autoencoder on the codes of the layers below it: its input is
+    corrupted with masking noise and it learns to reconstruct the clean
+    input. Then the whole stack, topped by a softmax layer, is fine-tuned on
+    the labels with the cross-entropy loss. Pretraining needs no labels, so
+    it can use many unlabelled samples (label ``-1``, scikit-learn's
+    semi-supervised convention) while fine-tuning uses the labelled ones.
+
+    Both phases run through skae's single training loop, on in-memory
+    tensors, with randomness drawn only from private generators seeded by
+    ``random_state``.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default=(1000, 1000, 1000)
+        Widths of the hidden layers (the architecture of Vincent et al.
+        2010 on MNIST).
+    corruption_levels : float or tuple of float, default=(0.1, 0.2, 0.3)
+        Masking-noise level of each layer's pretraining: the probability of
+        zeroing each input of that layer. One value per hidden layer, or one
+        float for all layers.
+    activation : {"relu", "logistic", "tanh", "identity", "elu", "gelu", \
+"leaky_relu", "sigmoid"}, default="relu"
+        Activation of the hidden layers. "logistic" is the classic SdA's;
+        "relu" (``MLPClassifier``'s default) fine-tunes much faster for the
+        same benefit from pretraining. Pretraining reconstructs a layer's
+        input with the binary cross-entropy when that input lies in [0, 1]
+        (pixels, sigmoid codes) and with the squared error otherwise.
+    solver : {"adam", "adamw", "sgd", "rmsprop", "lbfgs"}, default="adam"
+        Optimizer of both phases. "sgd" uses Nesterov momentum 0.9.
+    alpha : float, default=0.0001
+        L2 penalty on the weights, ``0.5 * alpha * ||W||^2 / batch_size``
+        as in ``MLPClassifier``, in both phases.
+    batch_size : int or "auto", default="auto"
+        Minibatch size; "auto" is ``min(200, n_samples)``.
+    pretrain_max_iter : int, default=10
+        Epochs of pretraining per hidden layer. ``0`` skips pretraining: the
+        same network, fine-tuned from its random initialisation, the
+        baseline that measures what pretraining brings.
+    pretrain_learning_rate_init : float, default=0.001
+        Learning rate of pretraining.
+    max_iter : int, default=200
+        Maximum number of fine-tuning epochs.
+    learning_rate_init : float, default=0.001
+        Learning rate of fine-tuning. After pretraining, a lower rate (e.g.
+        1e-4 to 3e-4 with Adam) keeps more of what pretraining learned:
+        with 1,000 MNIST labels, Adam at 1e-3 erased its benefit.
+    dropout : float, default=0.0
+        Dropout probability of the hidden units during fine-tuning.
+    tol : float, default=1e-4
+        Fine-tuning stops when the training loss (or the validation accuracy,
+        with ``early_stopping``) has not improved by at least ``tol`` for
+        ``n_iter_no_change`` consecutive epochs. Pretraining stops likewise
+        on its reconstruction loss.
+    shuffle : bool, default=True
+        Whether to shuffle the samples in each epoch.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the labelled samples (stratified),
+        stop fine-tuning when the validation accuracy stops improving, and
+        restore the weights of the best validation epoch.
+    validation_fraction : float, default=0.1
+        Fraction of the labelled samples held out for early stopping.
+    n_iter_no_change : int, default=10
+        Patience, in epochs, for ``tol``.
+    unlabeled : int, float, str or None, default=-1
+        Label of the unlabelled samples: they are used in pretraining only.
+        As in ``SelfTrainingClassifier``, ``-1`` means "unlabelled", so with
+        the default a class really called ``-1`` (e.g. labels ``{-1, 1}``)
+        is not learned: pass ``unlabeled=None`` to treat every label as a
+        class.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the batch order, the corruption and dropout masks
+        and the validation split, through private generators.
+    device : str, default="cpu"
+        "cpu", "cuda", "cuda:N", "mps", or "auto" (a GPU when one is present).
+    verbose : bool or int, default=False
+        Print one line per epoch of each phase.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, from the labelled samples only.
+    module_ : torch.nn.Module
+        The trained network (``module_.hidden``: the stack, ``module_.head``:
+        the softmax layer's weights).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+    n_layers_ : int
+        Number of layers, input and output included (as ``MLPClassifier``).
+    pretrain_loss_curves_ : list of list of float
+        Pretraining reconstruction loss after each epoch, one list per hidden
+        layer (empty lists when ``pretrain_max_iter=0``).
+    loss_curve_ : list of float
+        Fine-tuning loss (cross-entropy plus L2 penalty) after each epoch.
+    validation_scores_ : list of float or None
+        Accuracy on the validation split after each fine-tuning epoch, with
+        ``early_stopping``.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``, with ``early_stopping``.
+    best_loss_ : float
+        Lowest fine-tuning loss.
+    n_iter_ : int
+        Number of fine-tuning epochs run.
+    device_ : str
+        Device the module lives on.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : The same network without
+        pretraining, and where the parameter names come from.
+    sklearn.semi_supervised.SelfTrainingClassifier : The ``-1`` convention.
+    skae.AutoencoderTransformer : An autoencoder for features alone.
+
+    References
+    ----------
+    .. [1] P. Vincent, H. Larochelle, I. Lajoie, Y. Bengio and P.-A. Manzagol,
+       "Stacked denoising autoencoders: learning useful representations in a
+       deep network with a local denoising criterion", JMLR 11, 2010.
+    .. [2] Y. Bengio, P. Lamblin, D. Popovici and H. Larochelle, "Greedy
+       layer-wise training of deep networks", NIPS 2006.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import StackedAutoencoderClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = StackedAutoencoderClassifier(
+    ...     hidden_layer_sizes=(64, 32), corruption_levels=0.2,
+    ...     pretrain_max_iter=2, max_iter=5, random_state=0)
+    >>> clf.fit(X / 16, y).predict_proba(X[:3] / 16).shape  # doctest: +SKIP
+    (3, 10)
+    >>> clf.transform(X[:3] / 16).shape  # doctest: +SKIP
+    (3, 32)
+
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "corruption_levels": ["array-like", Interval(Real, 0, 1, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "solver": [StrOptions(set(SOLVERS))],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "pretrain_max_iter": [Interval(Integral, 0, None, closed="left")],
+        "pretrain_learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "shuffle": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "unlabeled": [None, Real, str],
+        "random_state": ["random_state"],
+        "device": [str, torch.device],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(1000, 1000, 1000),
+        *,
+        corruption_levels=(0.1, 0.2, 0.3),
+        activation="relu",
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        pretrain_max_iter=10,
+        pretrain_learning_rate_init=0.001,
+        max_iter=200,
+        learning_rate_init=0.001,
+        dropout=0.0,
+        tol=1e-4,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        unlabeled=-1,
+        random_state=None,
+        device="cpu",
+        verbose=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.corruption_levels = corruption_levels
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.pretrain_max_iter = pretrain_max_iter
+        self.pretrain_learning_rate_init = pretrain_learning_rate_init
+        self.max_iter = max_iter
+        self.learning_rate_init = learning_rate_init
+        self.dropout = dropout
+        self.tol = tol
+        self.shuffle = shuffle
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.unlabeled = unlabeled
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    # Inference, warnings: the same code as the autoencoders' (float64
+    # inference on float64 input, batched, on the fitted device).
+    _inference_module = BaseAutoencoder._inference_module
+    _infer = BaseAutoencoder._infer
+    _warn_on_stop = BaseAutoencoder._warn_on_stop
+
+    # ------------------------------------------------------------ validation
+
+    def _corruption_levels(self, n_layers):
+        levels = self.corruption_levels
+        if isinstance(levels, Real):
+            return (float(levels),) * n_layers
+        levels = tuple(levels)
+        if len(levels) != n_layers:
+            raise ValueError(
+                f"corruption_levels has {len(levels)} value(s) but hidden_layer_sizes "
+                f"has {n_layers} layer(s): give one level per hidden layer, or a "
+                "single float for all of them."
+            )
+        if not all(isinstance(v, Real) and 0 <= v < 1 for v in levels):
+            raise ValueError(f"corruption_levels must lie in [0, 1), got {levels!r}.")
+        return tuple(float(v) for v in levels)
+
+    def _labelled_mask(self, y):
+        if self.unlabeled is None:
+            return np.ones(y.shape[0], dtype=bool)
+        # Elementwise for every dtype (a string array against -1 is all False).
+        return ~np.asarray(y == self.unlabeled, dtype=bool).reshape(y.shape[0])
+
+    def _batch_size(self, n_samples):
+        batch_size = min(200, n_samples) if self.batch_size == "auto" else self.batch_size
+        return max(1, min(batch_size, n_samples))
+
+    def _config(self, n_samples, max_epochs, learning_rate):
+        return TrainingConfig(
+            batch_size=self._batch_size(n_samples),
+            max_epochs=max_epochs,
+            learning_rate=learning_rate,
+            alpha=self.alpha,
+            shuffle=self.shuffle,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            verbose=bool(self.verbose),
+        )
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X, y):
+        """Pretrain the hidden layers on all of ``X``, then fine-tune on the labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Sparse matrices are densified one batch at a time.
+        y : array-like of shape (n_samples,)
+            Class labels; samples labelled ``unlabeled`` (default ``-1``) are
+            used in pretraining only.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+
+        """
+        return self._fit(X, y)
+
+    @_atomic
+    def _fit(self, X, y):
+        self._validate_params()
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=_FLOAT_DTYPES)
+        sizes = _as_layer_sizes(self.hidden_layer_sizes)
+        levels = self._corruption_levels(len(sizes))
+        labelled = self._labelled_mask(y)
+        if not labelled.any():
+            raise ValueError(
+                f"No labelled sample: every label is unlabeled={self.unlabeled!r}. "
+                "Fine-tuning needs labelled samples of at least 2 classes."
+            )
+        check_classification_targets(y[labelled])
+        classes, y_index = np.unique(y[labelled], return_inverse=True)
+        if classes.shape[0] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs labelled samples of at least 2 classes, "
+                f"but got 1 class ({classes.tolist()[0]!r})."
+                + (
+                    f" Note that unlabeled={self.unlabeled!r} marks unlabelled samples; "
+                    "pass unlabeled=None if it is a class."
+                    if self.unlabeled is not None and not labelled.all()
+                    else ""
+                )
+            )
+
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        device = resolve_device(self.device)
+        net = build_initialized(
+            lambda: StackedNet(X.shape[1], sizes, classes.shape[0], self.activation),
+            torch.Generator().manual_seed(seed),
+        ).to(device)
+        order_generator = torch.Generator().manual_seed(seed + 1)  # batch order
+        noise_generator = torch.Generator(device=device).manual_seed(seed + 2)  # masks
+
+        pretrain_curves = self._pretrain(net, X, levels, device, order_generator, noise_generator)
+        history, has_validation = self._fine_tune(
+            net, X[labelled], y_index, seed, device, order_generator, noise_generator
+        )
+
+        # Training succeeded: only now does the estimator change.
+        self.module_ = net
+        self.classes_ = classes
+        self.device_ = str(device)
+        self.n_layers_ = len(sizes) + 2
+        self.pretrain_loss_curves_ = pretrain_curves
+        self.n_iter_ = history.n_epochs
+        self.loss_curve_ = list(history.loss_curve)
+        self.best_loss_ = history.best_loss
+        if has_validation:
+            # fit_module's score is minus the validation error rate.
+            self.validation_scores_ = [1.0 + s for s in history.validation_scores]
+            self.best_validation_score_ = 1.0 + history.best_validation_score
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+        self._warn_on_stop(history, incremental=False)
+        return self
+
+    def _pretrain(self, net, X, levels, device, order_generator, noise_generator):
+        """Greedy layer-wise denoising pretraining of ``net.hidden``, in place.
+
+        Layer k is trained on the codes of layers < k, computed once per
+        layer (in batches, without gradients) rather than on the fly: it
+        costs one (n_samples, width) float32 array, and saves k frozen
+        forward passes per batch and epoch.
+        """
+        curves = [[] for _ in levels]
+        if self.pretrain_max_iter == 0:
+            return curves
+        inputs = X  # input of layer k: X, then the codes of layer k - 1
+        source = BatchSource(inputs, device)
+        for k, level in enumerate(levels):
+            if k > 0:
+                encoder = net.hidden[k - 1]
+                inputs = predict_in_batches(lambda x, f=encoder: net.activation(f(x)), source)
+                source = BatchSource(inputs, device)
+            # Pixels and sigmoid codes are probabilities: cross-entropy, as in
+            # Vincent et al.; anything else: squared error.
+            use_bce = _in_unit_interval(inputs)
+            autoencoder = TiedAutoencoderLayer(net.hidden[k], net.activation)
+
+            def loss_fn(module, batch, level=level, use_bce=use_bce):
+                (clean,) = batch
+                logits = module(mask_noise(clean, level, noise_generator))
+                if use_bce:
+                    return F.binary_cross_entropy_with_logits(logits, clean)
+                return F.mse_loss(logits, clean)
+
+            history = fit_module(
+                autoencoder,
+                loss_fn,
+                (source,),
+                make_optimizer(
+                    self.solver, autoencoder.parameters(), self.pretrain_learning_rate_init
+                ),
+                self._config(
+                    source.n_samples, self.pretrain_max_iter, self.pretrain_learning_rate_init
+                ),
+                order_generator,
+                log=lambda line, k=k: print(f"Pretraining layer {k + 1}: {line}", flush=True),
+            )
+            curves[k] = list(history.loss_curve)
+            if history.interrupted:
+                break  # Ctrl-C ends pretraining; fine-tuning still runs.
+        return curves
+
+    def _fine_tune(self, net, X, y_index, seed, device, order_generator, noise_generator):
+        """Train the whole network on the labelled samples; returns its History."""
+        X_val = y_val = None
+        if self.early_stopping:
+            X, X_val, y_index, y_val = train_test_split(
+                X, y_index, test_size=self.validation_fraction, random_state=seed, stratify=y_index
+            )
+        dropout = self.dropout
+
+        def train_loss(module, batch):
+            X_batch, y_batch = batch
+            rate = dropout if module.training else 0.0
+            return F.cross_entropy(module(X_batch, rate, noise_generator), y_batch)
+
+        # Early stopping watches the validation error rate, the figure
+        # reported in the end (as MLPClassifier watches the accuracy).
+        def error_rate(module, batch):
+            X_batch, y_batch = batch
+            return (module(X_batch).argmax(dim=1) != y_batch).float().mean()
+
+        def sources(X, y):
+            return (BatchSource(X, device), BatchSource(y, device, dtype=torch.long))
+
+        history = fit_module(
+            net,
+            train_loss,
+            sources(X, y_index),
+            make_optimizer(self.solver, net.parameters(), self.learning_rate_init),
+            self._config(X.shape[0], self.max_iter, self.learning_rate_init),
+            order_generator,
+            val_sources=None if X_val is None else sources(X_val, y_val),
+            val_loss_fn=error_rate,
+            log=lambda line: print(f"Fine-tuning: {line}", flush=True),
+        )
+        return history, X_val is not None
+
+    # ------------------------------------------------------------- inference
+
+    def _apply(self, fn, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=_FLOAT_DTYPES)
+        return self._infer(fn, X)
+
+    def decision_function(self, X):
+        """Class scores (logits of the softmax layer).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, the logit of ``classes_[1]`` minus that of
+            ``classes_[0]`` (positive means ``classes_[1]``).
+
+        """
+        scores = self._apply(lambda module, X_batch: module(X_batch), X)
+        if scores.shape[1] == 2:
+            return scores[:, 1] - scores[:, 0]
+        return scores
+
+    def predict(self, X):
+        """Most probable class of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Labels from ``classes_``, with their dtype.
+
+        """
+        index = self._apply(lambda module, X_batch: module(X_batch).argmax(dim=1), X)
+        return self.classes_[index.astype(np.intp)]
+
+    def predict_proba(self, X):
+        """Probability of each class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows sum to 1; columns follow ``classes_``.
+
+        """
+        return self._apply(lambda module, X_batch: torch.softmax(module(X_batch), dim=1), X)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed stably.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+
+        """
+        return self._apply(lambda module, X_batch: F.log_softmax(module(X_batch), dim=1), X)
+
+    def transform(self, X):
+        """Learned features: the output of the top hidden layer.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, hidden_layer_sizes[-1])
+            In the float dtype of ``X`` (float64 for non-float input).
+
+        """
+        return self._apply(lambda module, X_batch: module.encode(X_batch), X)
+
+    # --------------------------------------------------------- sklearn glue
+
+    @property
+    def _n_features_out(self):
+        """Number of features of :meth:`transform` (for feature names)."""
+        return self.module_.hidden[-1].out_features
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        module = state.get("module_")
+        if module is not None and next(module.parameters()).device.type != "cpu":
+            state["module_"] = copy.deepcopy(module).cpu()  # pickles load anywhere
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if getattr(self, "module_", None) is None or self.device_ == "cpu":
+            return
+        try:
+            self.module_ = self.module_.to(resolve_device(self.device_))
+        except ValueError:
+            warnings.warn(
+                f"This model was trained on {self.device_}, which is not available "
+                "here; it runs on the CPU.",
+                UserWarning,
+                stacklevel=2,
+            )
+            self.device_ = "cpu"

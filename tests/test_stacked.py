@@ -1,0 +1,248 @@
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from sklearn.utils.estimator_checks import check_classifiers_classes
+
+from skae import StackedAutoencoderClassifier
+from skae._nn import StackedNet, TiedAutoencoderLayer, build_initialized, mask_noise
+
+# Small and fast: the tests exercise behaviour, the benchmark the quality.
+FAST = {
+    "hidden_layer_sizes": (64, 32),
+    "corruption_levels": (0.1, 0.2),
+    "pretrain_max_iter": 2,
+    "pretrain_learning_rate_init": 0.01,
+    "max_iter": 20,
+    "learning_rate_init": 0.01,
+    "random_state": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    return train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    X_train, _, y_train, _ = digits
+    return StackedAutoencoderClassifier(**FAST).fit(X_train, y_train)
+
+
+def test_digits_accuracy(digits, fitted):
+    _, X_test, _, y_test = digits
+    assert fitted.score(X_test, y_test) >= 0.95
+
+
+def test_fitted_attributes(digits, fitted):
+    X_train, X_test, _, _ = digits
+    np.testing.assert_array_equal(fitted.classes_, np.arange(10))
+    assert fitted.n_layers_ == 4
+    assert [len(c) for c in fitted.pretrain_loss_curves_] == [2, 2]
+    assert len(fitted.loss_curve_) == fitted.n_iter_ == 20
+    assert fitted.validation_scores_ is None
+    assert fitted.transform(X_test).shape == (X_test.shape[0], 32)
+    assert fitted.get_feature_names_out().shape == (32,)
+    # Pretraining reduces each layer's reconstruction loss.
+    for curve in fitted.pretrain_loss_curves_:
+        assert curve[-1] < curve[0]
+
+
+def test_probabilities(digits, fitted):
+    _, X_test, _, _ = digits
+    proba = fitted.predict_proba(X_test)
+    assert proba.shape == (X_test.shape[0], 10)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(np.exp(fitted.predict_log_proba(X_test)), proba, rtol=1e-10)
+    np.testing.assert_array_equal(fitted.predict(X_test), proba.argmax(axis=1))
+    np.testing.assert_array_equal(fitted.decision_function(X_test).argmax(axis=1), proba.argmax(1))
+    assert fitted.predict_proba(X_test.astype(np.float32)).dtype == np.float32
+
+
+def test_string_labels_round_trip(digits):
+    X_train, X_test, y_train, y_test = digits
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "8", "9"])
+    clf = StackedAutoencoderClassifier(**FAST).fit(X_train, names[y_train])
+    np.testing.assert_array_equal(clf.classes_, np.sort(names))
+    predicted = clf.predict(X_test)
+    assert predicted.dtype == names.dtype
+    assert set(predicted) <= set(names)
+    assert clf.score(X_test, names[y_test]) >= 0.9
+
+
+def test_binary_decision_function(digits):
+    X_train, X_test, y_train, _ = digits
+    keep = y_train < 2
+    clf = StackedAutoencoderClassifier(**FAST).fit(X_train[keep], y_train[keep])
+    scores = clf.decision_function(X_test)
+    assert scores.shape == (X_test.shape[0],)
+    np.testing.assert_array_equal(clf.predict(X_test), (scores > 0).astype(int))
+
+
+def test_unlabelled_samples_are_used_in_pretraining_only(digits):
+    X_train, _, y_train, _ = digits
+    y = y_train.copy()
+    y[100:] = -1
+    clf = StackedAutoencoderClassifier(**FAST).fit(X_train, y)
+    np.testing.assert_array_equal(clf.classes_, np.unique(y_train[:100]))
+    assert -1 not in clf.predict(X_train)
+    # Fine-tuning saw only the 100 labelled samples: same as fitting them alone
+    # with pretraining off (pretraining consumes no randomness then).
+    baseline = dict(FAST, pretrain_max_iter=0)
+    a = StackedAutoencoderClassifier(**baseline).fit(X_train, y)
+    b = StackedAutoencoderClassifier(**baseline).fit(X_train[:100], y_train[:100])
+    np.testing.assert_array_equal(a.predict_proba(X_train), b.predict_proba(X_train))
+    # With pretraining, the unlabelled samples change the model.
+    c = StackedAutoencoderClassifier(**FAST).fit(X_train[:100], y_train[:100])
+    assert not np.array_equal(clf.predict_proba(X_train), c.predict_proba(X_train))
+
+
+def test_object_labels_with_minus_one(digits):
+    X_train, _, y_train, _ = digits
+    y = np.array(["a" if v % 2 else "b" for v in y_train], dtype=object)
+    y[::2] = -1
+    clf = StackedAutoencoderClassifier(**FAST).fit(X_train, y)
+    assert list(clf.classes_) == ["a", "b"]
+
+
+def test_no_labelled_sample_is_an_error(digits):
+    X_train, _, _, _ = digits
+    with pytest.raises(ValueError, match="No labelled sample"):
+        StackedAutoencoderClassifier(**FAST).fit(X_train, np.full(X_train.shape[0], -1))
+
+
+def test_minus_one_plus_one_labels_explain_the_convention(digits):
+    X_train, _, y_train, _ = digits
+    y = np.where(y_train < 5, -1, 1)
+    with pytest.raises(ValueError, match="unlabeled=None"):
+        StackedAutoencoderClassifier(**FAST).fit(X_train, y)
+    clf = StackedAutoencoderClassifier(**FAST, unlabeled=None).fit(X_train, y)
+    np.testing.assert_array_equal(clf.classes_, [-1, 1])
+
+
+def test_minus_one_is_a_class_with_unlabeled_none():
+    # The one common check listed as expected to fail passes with unlabeled=None.
+    clf = StackedAutoencoderClassifier(**dict(FAST, hidden_layer_sizes=(16, 16)), unlabeled=None)
+    check_classifiers_classes("StackedAutoencoderClassifier", clf)
+
+
+def test_custom_unlabeled_marker(digits):
+    X_train, _, y_train, _ = digits
+    y = np.array([f"digit {v}" for v in y_train])
+    y[200:] = "?"
+    clf = StackedAutoencoderClassifier(**FAST, unlabeled="?").fit(X_train, y)
+    assert "?" not in clf.classes_
+
+
+def test_deterministic_with_random_state(digits, fitted):
+    X_train, X_test, y_train, _ = digits
+    again = clone(fitted).fit(X_train, y_train)
+    np.testing.assert_array_equal(again.predict_proba(X_test), fitted.predict_proba(X_test))
+    assert again.pretrain_loss_curves_ == fitted.pretrain_loss_curves_
+    other = clone(fitted).set_params(random_state=1).fit(X_train, y_train)
+    assert not np.array_equal(other.predict_proba(X_test), fitted.predict_proba(X_test))
+
+
+def test_global_torch_rng_untouched(digits):
+    X_train, _, y_train, _ = digits
+    state = torch.get_rng_state()
+    StackedAutoencoderClassifier(**FAST, dropout=0.2).fit(X_train[:300], y_train[:300])
+    assert torch.equal(state, torch.get_rng_state())
+
+
+def test_no_pretraining_baseline_shares_the_initialisation(digits):
+    X_train, _, y_train, _ = digits
+    params = dict(FAST, max_iter=1)
+    pretrained = StackedAutoencoderClassifier(**params).fit(X_train, y_train)
+    baseline = StackedAutoencoderClassifier(**dict(params, pretrain_max_iter=0))
+    baseline.fit(X_train, y_train)
+    assert baseline.pretrain_loss_curves_ == [[], []]
+    untrained = build_initialized(
+        lambda: StackedNet(64, (64, 32), 10, "relu"),
+        torch.Generator().manual_seed(np.random.RandomState(0).randint(np.iinfo(np.int32).max)),
+    )
+    # One epoch of fine-tuning moves the weights a little; pretraining a lot.
+    w0 = untrained.hidden[0].weight
+    moved_baseline = (baseline.module_.hidden[0].weight - w0).abs().mean()
+    moved_pretrained = (pretrained.module_.hidden[0].weight - w0).abs().mean()
+    assert moved_baseline < moved_pretrained
+
+
+def test_early_stopping_restores_best_validation_accuracy(digits):
+    X_train, _, y_train, _ = digits
+    clf = StackedAutoencoderClassifier(**FAST, early_stopping=True, n_iter_no_change=3)
+    clf.fit(X_train, y_train)
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert all(0 <= s <= 1 for s in clf.validation_scores_)
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+
+
+def test_sparse_input_matches_dense(digits):
+    X_train, X_test, y_train, _ = digits
+    params = dict(FAST, max_iter=3)
+    dense = StackedAutoencoderClassifier(**params).fit(X_train, y_train)
+    sparse = StackedAutoencoderClassifier(**params).fit(sp.csr_matrix(X_train), y_train)
+    np.testing.assert_allclose(
+        sparse.predict_proba(sp.csr_matrix(X_test)), dense.predict_proba(X_test), atol=1e-6
+    )
+
+
+def test_corruption_levels_must_match_layers(digits):
+    X_train, _, y_train, _ = digits
+    clf = StackedAutoencoderClassifier(**dict(FAST, corruption_levels=(0.1, 0.2, 0.3)))
+    with pytest.raises(ValueError, match="one level per hidden layer"):
+        clf.fit(X_train, y_train)
+
+
+def test_failed_fit_keeps_previous_model(digits, fitted):
+    X_train, X_test, y_train, _ = digits
+    clf = clone(fitted).fit(X_train, y_train)
+    before = clf.predict_proba(X_test)
+    with pytest.raises(ValueError):
+        clf.fit(X_train[:, :10], np.full(X_train.shape[0], -1))
+    assert clf.n_features_in_ == X_train.shape[1]
+    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
+
+
+def test_pickle_round_trip(digits, fitted):
+    _, X_test, _, _ = digits
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict_proba(X_test), fitted.predict_proba(X_test))
+
+
+def test_verbose_prints_both_phases(digits, capsys):
+    X_train, _, y_train, _ = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        StackedAutoencoderClassifier(**dict(FAST, max_iter=1), verbose=True).fit(
+            X_train[:200], y_train[:200]
+        )
+    out = capsys.readouterr().out
+    assert "Pretraining layer 2: Epoch 2" in out
+    assert "Fine-tuning: Epoch 1" in out
+
+
+def test_mask_noise():
+    generator = torch.Generator().manual_seed(0)
+    X = torch.ones(200, 500)
+    noisy = mask_noise(X, 0.3, generator)
+    assert set(noisy.unique().tolist()) == {0.0, 1.0}
+    assert abs((noisy == 0).float().mean().item() - 0.3) < 0.01
+    assert mask_noise(X, 0.0, generator) is X
+
+
+def test_tied_layer_shares_the_encoder():
+    net = build_initialized(lambda: StackedNet(6, (4,), 2, "logistic"), torch.Generator())
+    layer = TiedAutoencoderLayer(net.hidden[0], net.activation)
+    assert layer.encoder.weight is net.hidden[0].weight
+    assert layer(torch.zeros(3, 6)).shape == (3, 6)
+    assert sum(p.numel() for p in layer.parameters()) == 4 * 6 + 4 + 6
