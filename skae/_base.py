@@ -8,7 +8,6 @@ result back to numpy. Variants override hooks (``_build_module``,
 
 import copy
 import functools
-import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -17,20 +16,19 @@ import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._nn import ACTIVATIONS, build_initialized
+from ._torch_estimator import TorchEstimatorMixin
 from ._training import (
     BatchSource,
     History,
     TrainingConfig,
     fit_module,
     make_optimizer,
-    predict_in_batches,
     resolve_device,
 )
 
@@ -77,7 +75,11 @@ def _as_layer_sizes(hidden_layer_sizes):
 
 
 class BaseAutoencoder(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    TorchEstimatorMixin,
+    BaseEstimator,
+    metaclass=ABCMeta,
 ):
     """Shared machinery of skae's autoencoders; use a subclass.
 
@@ -414,47 +416,6 @@ class BaseAutoencoder(
         self._warn_on_stop(history, incremental)
         return self
 
-    def _warn_on_stop(self, history, incremental):
-        if history.interrupted:
-            warnings.warn(
-                f"Training was interrupted after {history.n_epochs} epoch(s); the "
-                "model keeps the weights it had then"
-                + (" (best validation epoch)." if self.early_stopping else "."),
-                UserWarning,
-                stacklevel=5,
-            )
-        elif not incremental and not history.stopped_early:
-            warnings.warn(
-                f"{self.solver} solver: maximum iterations ({self.max_iter}) reached "
-                "and the optimization hasn't converged yet. Increase max_iter, or "
-                "raise tol.",
-                ConvergenceWarning,
-                stacklevel=5,
-            )
-
-    # ------------------------------------------------------------- inference
-
-    def _inference_module(self, dtype):
-        """``module_`` in eval mode, computing in ``dtype``.
-
-        Training runs in float32 for speed, but inference on float64 input
-        runs in float64 (as sklearn's MLP does): then a sample's code does
-        not depend, even in the last bit, on which other samples share its
-        batch, and the result is as precise as the dtype the user asked for.
-        """
-        module = self.module_
-        if dtype == np.float64:
-            module = copy.deepcopy(module).to(torch.float64)
-        return module.eval()
-
-    def _infer(self, fn, X):
-        """Apply ``fn(module, batch)`` to ``X`` in batches, in X's float dtype."""
-        dtype = torch.float64 if X.dtype == np.float64 else torch.float32
-        module = self._inference_module(X.dtype)
-        source = BatchSource(X, torch.device(self.device_), dtype=dtype)
-        result = predict_in_batches(functools.partial(fn, module), source)
-        return result.astype(X.dtype, copy=False)
-
     def transform(self, X):
         """Encode ``X`` into the code space.
 
@@ -553,32 +514,3 @@ class BaseAutoencoder(
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        module = state.get("module_")
-        if module is not None and next(module.parameters()).device.type != "cpu":
-            # Pickles load anywhere: weights travel on the CPU. The optimizer's
-            # moments stay behind (a later partial_fit starts them afresh).
-            state["module_"] = copy.deepcopy(module).cpu()
-            state["_optimizer_state"] = None
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        module = getattr(self, "module_", None)
-        if module is None:
-            return
-        device = torch.device(self.device_)
-        if device.type != "cpu":
-            try:
-                self.module_ = module.to(resolve_device(self.device_))
-            except ValueError:
-                warnings.warn(
-                    f"This model was trained on {self.device_}, which is not "
-                    "available here; it runs on the CPU.",
-                    UserWarning,
-                    stacklevel=2,
-                )
-                self.device_ = "cpu"
-                self._optimizer_state = None

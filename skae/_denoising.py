@@ -2,11 +2,11 @@
 
 from numbers import Real
 
-import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder import AutoencoderTransformer
+from ._nn import corrupt
 
 
 class DenoisingAutoencoder(AutoencoderTransformer):
@@ -166,19 +166,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         return self.noise_level > 0 or super()._allows_overcomplete()
 
     def _corrupt(self, X, generator):
-        if not self.noise_level:
-            return X
-        level = self.noise_level
-        uniform = torch.rand(X.shape, generator=generator, device=X.device, dtype=X.dtype)
-        if self.noise == "gaussian":
-            noise = torch.randn(X.shape, generator=generator, device=X.device, dtype=X.dtype)
-            return X + level * noise
-        if self.noise == "masking":
-            return X.masked_fill(uniform < level, 0.0)
-        # salt and pepper: the corrupted half below level / 2 becomes 0, the
-        # other half 1 (one uniform draw decides both which and what).
-        corrupted = torch.where(uniform < level / 2, 0.0, 1.0).to(X.dtype)
-        return torch.where(uniform < level, corrupted, X)
+        return corrupt(X, self.noise, self.noise_level, generator)
 
     def denoise(self, X):
         """Reconstruct (noisy) samples: the clean data the model believes in.

@@ -20,6 +20,7 @@ __all__ = [
     "build_initialized",
     "init_weights",
     "make_activation",
+    "corrupt",
     "mask_noise",
     "mlp",
 ]
@@ -293,3 +294,41 @@ class TiedAutoencoderLayer(nn.Module):
         """Reconstruction before any output activation: (B, n_in) -> (B, n_in)."""
         code = self.activation(self.encoder(x))  # (B, n_out)
         return F.linear(code, self.encoder.weight.t(), self.decoder_bias)
+
+
+def corrupt(X, noise, level, generator):
+    """Corrupt a batch for a denoising autoencoder.
+
+    Parameters
+    ----------
+    X : torch.Tensor
+    noise : {"masking", "gaussian", "salt_and_pepper"}
+        "masking" zeroes each entry with probability ``level`` (see
+        :func:`mask_noise`); "gaussian" adds ``level * N(0, 1)``;
+        "salt_and_pepper" sets each entry, with probability ``level``, to 0
+        or 1 with equal chance.
+    level : float
+        Noise level in [0, 1); 0 returns ``X`` itself.
+    generator : torch.Generator
+        On ``X``'s device; never torch's global generator.
+
+    Returns
+    -------
+    torch.Tensor
+        Same shape, dtype and device as ``X``.
+    """
+    if not level:
+        return X
+    if noise == "masking":
+        return mask_noise(X, level, generator)
+    if noise == "gaussian":
+        return X + level * torch.randn(
+            X.shape, generator=generator, device=X.device, dtype=X.dtype
+        )
+    if noise != "salt_and_pepper":
+        raise ValueError(f"Unknown noise {noise!r}.")
+    uniform = torch.rand(X.shape, generator=generator, device=X.device, dtype=X.dtype)
+    # One uniform draw decides both which entries are hit (below level) and
+    # what they become: 0 below level / 2, 1 above.
+    salt_or_pepper = (uniform >= level / 2).to(X.dtype)
+    return torch.where(uniform < level, salt_or_pepper, X)

@@ -1,7 +1,5 @@
 """StackedAutoencoderClassifier: greedy denoising pretraining, then fine-tuning."""
 
-import copy
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -20,8 +18,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import _FLOAT_DTYPES, SOLVERS, BaseAutoencoder, _as_layer_sizes, _atomic
+from ._base import _FLOAT_DTYPES, SOLVERS, _as_layer_sizes, _atomic
 from ._nn import ACTIVATIONS, StackedNet, TiedAutoencoderLayer, build_initialized, mask_noise
+from ._torch_estimator import TorchEstimatorMixin
 from ._training import (
     BatchSource,
     TrainingConfig,
@@ -39,7 +38,11 @@ def _in_unit_interval(values):
 
 
 class StackedAutoencoderClassifier(
-    ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    TorchEstimatorMixin,
+    BaseEstimator,
 ):
     """Stacked denoising autoencoder classifier (SdA).
 
@@ -248,12 +251,6 @@ class StackedAutoencoderClassifier(
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
-
-    # Inference, warnings: the same code as the autoencoders' (float64
-    # inference on float64 input, batched, on the fitted device).
-    _inference_module = BaseAutoencoder._inference_module
-    _infer = BaseAutoencoder._infer
-    _warn_on_stop = BaseAutoencoder._warn_on_stop
 
     # ------------------------------------------------------------ validation
 
@@ -556,25 +553,3 @@ class StackedAutoencoderClassifier(
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        module = state.get("module_")
-        if module is not None and next(module.parameters()).device.type != "cpu":
-            state["module_"] = copy.deepcopy(module).cpu()  # pickles load anywhere
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if getattr(self, "module_", None) is None or self.device_ == "cpu":
-            return
-        try:
-            self.module_ = self.module_.to(resolve_device(self.device_))
-        except ValueError:
-            warnings.warn(
-                f"This model was trained on {self.device_}, which is not available "
-                "here; it runs on the CPU.",
-                UserWarning,
-                stacklevel=2,
-            )
-            self.device_ = "cpu"
