@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._nn import make_activation, mlp
+from ._nn import EncoderDecoder, make_activation, mlp
 
 __all__ = ["ConvAutoencoder", "ConvDecoder", "ConvEncoder", "pooled_sizes"]
 
@@ -126,7 +126,7 @@ class ConvDecoder(nn.Module):
         return x.flatten(1)
 
 
-class ConvAutoencoder(nn.Module):
+class ConvAutoencoder(EncoderDecoder):
     """A :class:`ConvEncoder` and its :class:`ConvDecoder`.
 
     Same interface as ``MLPAutoencoder`` (flat rows in and out), plus
@@ -146,28 +146,18 @@ class ConvAutoencoder(nn.Module):
         unpooling="nearest",
         n_encoder_outputs=None,
     ):
-        super().__init__()
         hidden = tuple(hidden_layer_sizes)
         n_out = n_components if n_encoder_outputs is None else n_encoder_outputs
-        self.encoder = ConvEncoder(
-            image_shape, channels, hidden, n_out, activation, code_activation
+        super().__init__(
+            encoder=ConvEncoder(image_shape, channels, hidden, n_out, activation, code_activation),
+            decoder=ConvDecoder(
+                image_shape, channels, hidden, n_components, activation, unpooling
+            ),
+            output_activation=output_activation,
         )
-        self.decoder = ConvDecoder(
-            image_shape, channels, hidden, n_components, activation, unpooling
-        )
-        self.output_activation = make_activation(output_activation)
 
-    def encode(self, x):
-        """Code of ``x``: (B, n_features) -> (B, n_components)."""
-        return self.encoder(x)
-
-    def decode_logits(self, code):
-        """Reconstruction logits of a bare ``code`` (no pooling indices)."""
-        return self.decoder(code)
-
-    def decode(self, code):
-        """Reconstruction of a bare ``code``: (B, n_components) -> (B, n_features)."""
-        return self.output_activation(self.decoder(code))
+    # encode, decode_logits and decode (a bare code: no pooling indices) are
+    # EncoderDecoder's.
 
     def encode_decode(self, x):
         """Code and reconstruction logits of ``x``, with the pooling indices."""

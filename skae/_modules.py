@@ -10,44 +10,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._conv import ConvAutoencoder
-from ._nn import MLPAutoencoder, make_activation, mlp
+from ._nn import EncoderDecoder, MLPAutoencoder, make_activation, mlp
 
 __all__ = [
-    "EncoderDecoder",
+    "EncoderDecoder",  # re-exported from _nn
     "GaussianAutoencoder",
     "TiedMLPAutoencoder",
     "build_autoencoder",
 ]
-
-
-class EncoderDecoder(nn.Module):
-    """Any encoder module and any decoder module, as one autoencoder.
-
-    ``encoder`` maps (B, n_features) -> (B, n_components); ``decoder`` maps
-    (B, n_components) -> (B, n_features) reconstruction logits.
-    """
-
-    def __init__(self, encoder, decoder, output_activation):
-        super().__init__()
-        self.encoder = encoder
-        self.decoder = decoder
-        self.output_activation = make_activation(output_activation)
-
-    def encode(self, x):
-        """Code of ``x``."""
-        return self.encoder(x)
-
-    def decode_logits(self, code):
-        """Reconstruction of ``code`` before the output activation."""
-        return self.decoder(code)
-
-    def decode(self, code):
-        """Reconstruction of ``code``."""
-        return self.output_activation(self.decoder(code))
-
-    def forward(self, x):
-        """Reconstruction logits of ``x``."""
-        return self.decoder(self.encoder(x))
 
 
 class _TiedDecoder(nn.Module):

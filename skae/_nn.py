@@ -14,6 +14,7 @@ from torch import nn
 
 __all__ = [
     "ACTIVATIONS",
+    "EncoderDecoder",
     "MLPAutoencoder",
     "StackedNet",
     "TiedAutoencoderLayer",
@@ -134,7 +135,37 @@ def build_initialized(factory, generator):
     return module
 
 
-class MLPAutoencoder(nn.Module):
+class EncoderDecoder(nn.Module):
+    """Any encoder module and any decoder module, as one autoencoder.
+
+    ``encoder`` maps (B, n_features) -> (B, n_components); ``decoder`` maps
+    (B, n_components) -> (B, n_features) reconstruction logits.
+    """
+
+    def __init__(self, encoder, decoder, output_activation):
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+        self.output_activation = make_activation(output_activation)
+
+    def encode(self, x):
+        """Code of ``x``."""
+        return self.encoder(x)
+
+    def decode_logits(self, code):
+        """Reconstruction of ``code`` before the output activation."""
+        return self.decoder(code)
+
+    def decode(self, code):
+        """Reconstruction of ``code``."""
+        return self.output_activation(self.decoder(code))
+
+    def forward(self, x):
+        """Reconstruction logits of ``x``."""
+        return self.decoder(self.encoder(x))
+
+
+class MLPAutoencoder(EncoderDecoder):
     """Fully connected autoencoder with a mirrored decoder.
 
     The encoder maps ``n_features -> *hidden_layer_sizes -> n_components``;
@@ -170,27 +201,12 @@ class MLPAutoencoder(nn.Module):
         output_activation,
         code_activation="identity",
     ):
-        super().__init__()
         hidden = list(hidden_layer_sizes)
-        self.encoder = mlp([n_features, *hidden, n_components], activation, code_activation)
-        self.decoder = mlp([n_components, *hidden[::-1], n_features], activation)
-        self.output_activation = make_activation(output_activation)
-
-    def encode(self, x):
-        """Code of ``x``: (B, n_features) -> (B, n_components)."""
-        return self.encoder(x)
-
-    def decode_logits(self, code):
-        """Reconstruction before the output activation: (B, n_components) -> (B, n_features)."""
-        return self.decoder(code)
-
-    def decode(self, code):
-        """Reconstruction of ``code``: (B, n_components) -> (B, n_features)."""
-        return self.output_activation(self.decoder(code))
-
-    def forward(self, x):
-        """Reconstruction logits of ``x``: (B, n_features) -> (B, n_features)."""
-        return self.decoder(self.encoder(x))
+        super().__init__(
+            encoder=mlp([n_features, *hidden, n_components], activation, code_activation),
+            decoder=mlp([n_components, *hidden[::-1], n_features], activation),
+            output_activation=output_activation,
+        )
 
 
 def mask_noise(X, level, generator):
