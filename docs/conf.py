@@ -43,6 +43,20 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 warnings.filterwarnings("ignore", message=".*maximum iterations.*")
 warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")
 
+
+def _skip_sklearn_members(app, what, name, obj, skip, options):
+    # Methods skae inherits from scikit-learn (score, set_output, the
+    # metadata-routing set_*_request...) are documented by scikit-learn.
+    module = getattr(obj, "__module__", None) or ""
+    if module.startswith("sklearn") or (name.startswith("set_") and name.endswith("_request")):
+        return True
+    return skip
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_sklearn_members)
+
+
 sphinx_gallery_conf = {
     "examples_dirs": "examples",
     "gallery_dirs": "auto_examples",

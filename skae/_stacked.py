@@ -133,7 +133,7 @@ class StackedAutoencoderClassifier(
         the softmax layer's weights).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
     n_layers_ : int
         Number of layers, input and output included (as ``MLPClassifier``).
