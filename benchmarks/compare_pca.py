@@ -59,16 +59,18 @@ MNIST = {
     "components": (2, 8, 30),
     "image_shape": (28, 28),
     # Hinton & Salakhutdinov's 784-1000-500-250-k encoder, mirrored decoder,
-    # linear code, sigmoid output; ReLU and Adam instead of RBM pretraining.
+    # linear code, sigmoid output and cross-entropy loss as theirs; ReLU and
+    # Adam instead of RBM pretraining and conjugate gradients.
     "ae_params": {
         "hidden_layer_sizes": (1000, 500, 250),
         "output_activation": "sigmoid",
+        "loss": "bce",
         "batch_size": 256,
         "alpha": 0.0,
         "tol": 0.0,
         "n_iter_no_change": 10**9,
     },
-    "epochs": 50,
+    "epochs": 80,
 }
 
 
@@ -194,7 +196,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mnist", type=Path, help="MNIST .npz or IDX folder (default: digits)")
     parser.add_argument("--components", type=int, nargs="+", help="code sizes to sweep")
-    parser.add_argument("--epochs", type=int, help="MNIST autoencoder epochs (default 50)")
+    parser.add_argument("--epochs", type=int, help="MNIST autoencoder epochs (default 80)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -206,7 +208,9 @@ def main(argv=None):
         f"{X_train.shape[1]} pixels in [0, 1]; n_components {list(components)}",
         flush=True,
     )
-    baseline = float(LogisticRegression(max_iter=5000).fit(X_train, y_train).score(X_test, y_test))
+    # On 784 raw MNIST pixels lbfgs needs minutes to converge fully; 500
+    # iterations give the accuracy to within a few tenths of a percent.
+    baseline = float(LogisticRegression(max_iter=500).fit(X_train, y_train).score(X_test, y_test))
 
     rows, fitted = [], {}
     started = time.perf_counter()
