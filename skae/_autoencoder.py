@@ -65,6 +65,18 @@ class AutoencoderTransformer(BaseAutoencoder):
         Minibatch size; "auto" is ``min(200, n_samples)``.
     learning_rate_init : float, default=0.001
         Learning rate of the optimizer (not used by "lbfgs").
+    learning_rate : {"constant", "adaptive", "cosine"}, default="constant"
+        Learning-rate schedule (ignored by "lbfgs").
+
+        - "constant": ``learning_rate_init`` throughout.
+        - "adaptive": as in :class:`~sklearn.neural_network.MLPRegressor`,
+          the rate is divided by 5 whenever training would stop for lack of
+          progress (``tol``, ``n_iter_no_change``); training stops once it
+          falls below 1e-6.
+        - "cosine": annealed batch by batch from ``learning_rate_init`` to 0
+          over ``max_iter`` epochs (each call to ``fit``; ``partial_fit``
+          keeps the rate constant). It usually reaches a lower loss for a
+          fixed number of epochs.
     max_iter : int, default=200
         Maximum number of epochs (for "lbfgs", of 20 iterations each).
     tol : float, default=1e-4
@@ -223,6 +235,7 @@ default="identity"
         alpha=0.0001,
         batch_size="auto",
         learning_rate_init=0.001,
+        learning_rate="constant",
         max_iter=200,
         tol=1e-4,
         shuffle=True,
@@ -254,6 +267,7 @@ default="identity"
             alpha=alpha,
             batch_size=batch_size,
             learning_rate_init=learning_rate_init,
+            learning_rate=learning_rate,
             max_iter=max_iter,
             tol=tol,
             shuffle=shuffle,

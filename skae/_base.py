@@ -24,12 +24,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._nn import ACTIVATIONS, build_initialized
 from ._torch_estimator import TorchEstimatorMixin
 from ._training import (
+    LEARNING_RATE_SCHEDULES,
     BatchSource,
     History,
     TrainingConfig,
     fit_module,
     make_optimizer,
     resolve_device,
+    set_learning_rate,
 )
 
 _FLOAT_DTYPES = [np.float64, np.float32]
@@ -96,6 +98,7 @@ class BaseAutoencoder(
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "shuffle": ["boolean"],
@@ -125,6 +128,7 @@ class BaseAutoencoder(
         alpha=0.0001,
         batch_size="auto",
         learning_rate_init=0.001,
+        learning_rate="constant",
         max_iter=200,
         tol=1e-4,
         shuffle=True,
@@ -149,6 +153,7 @@ class BaseAutoencoder(
         self.alpha = alpha
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
         self.max_iter = max_iter
         self.tol = tol
         self.shuffle = shuffle
@@ -356,6 +361,10 @@ class BaseAutoencoder(
             # Optimizers are rebuilt from their state dict: L-BFGS objects
             # themselves do not survive copying or pickling.
             optimizer.load_state_dict(optimizer_state)
+        if not incremental:
+            # Every fit starts from learning_rate_init (as sklearn's MLP);
+            # partial_fit goes on with the rate an "adaptive" schedule left.
+            set_learning_rate(optimizer, self.learning_rate_init)
         generator = torch.Generator().manual_seed(seed + 1)
 
         X_train, X_val = X, None
@@ -373,6 +382,12 @@ class BaseAutoencoder(
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             verbose=bool(self.verbose),
+            # partial_fit trains one epoch per call: there is nothing to anneal.
+            learning_rate_schedule=(
+                "constant"
+                if incremental and self.learning_rate == "cosine"
+                else self.learning_rate
+            ),
         )
         noise_generator = torch.Generator(device=device).manual_seed(seed + 2)
 

@@ -263,22 +263,33 @@ class StackedNet(nn.Module):
         self.activation = make_activation(activation)  # stateless: shared by all layers
         self.head = nn.Linear(sizes[-1], n_classes)
 
-    def encode(self, x, n_layers=None, dropout=0.0, generator=None):
+    def encode(self, x, n_layers=None, dropout=0.0, generator=None, input_dropout=0.0):
         """Output of the first ``n_layers`` hidden layers (all by default).
 
         (B, n_features) -> (B, hidden_layer_sizes[n_layers - 1]). With
         ``dropout`` > 0 (training only), each hidden unit is zeroed with that
-        probability and the others rescaled, with masks from ``generator``.
+        probability and the others rescaled, with masks from ``generator``;
+        ``input_dropout`` does the same to the input features.
         """
+        if input_dropout:
+            x = _dropout(x, input_dropout, generator)
         for layer in self.hidden[:n_layers]:
             x = self.activation(layer(x))
             if dropout:
-                x = mask_noise(x, dropout, generator) / (1.0 - dropout)
+                x = _dropout(x, dropout, generator)
         return x
 
-    def forward(self, x, dropout=0.0, generator=None):
+    def forward(self, x, dropout=0.0, generator=None, input_dropout=0.0):
         """Class logits: (B, n_features) -> (B, n_classes)."""
-        return self.head(self.encode(x, dropout=dropout, generator=generator))
+        return self.head(
+            self.encode(x, dropout=dropout, generator=generator, input_dropout=input_dropout)
+        )
+
+
+def _dropout(x, rate, generator):
+    # Inverted dropout with masks from our own generator (F.dropout would
+    # draw from torch's global one).
+    return mask_noise(x, rate, generator) / (1.0 - rate)
 
 
 class TiedAutoencoderLayer(nn.Module):

@@ -22,6 +22,7 @@ from ._base import _FLOAT_DTYPES, SOLVERS, _as_layer_sizes, _atomic
 from ._nn import ACTIVATIONS, StackedNet, TiedAutoencoderLayer, build_initialized, mask_noise
 from ._torch_estimator import TorchEstimatorMixin
 from ._training import (
+    LEARNING_RATE_SCHEDULES,
     BatchSource,
     TrainingConfig,
     fit_module,
@@ -93,8 +94,24 @@ class StackedAutoencoderClassifier(
         Learning rate of fine-tuning. After pretraining, a lower rate (e.g.
         1e-4 to 3e-4 with Adam) keeps more of what pretraining learned:
         with 1,000 MNIST labels, Adam at 1e-3 erased its benefit.
+    learning_rate : {"constant", "adaptive", "cosine"}, default="constant"
+        Learning-rate schedule of pretraining and fine-tuning (each phase
+        starts from its own initial rate; ignored by ``solver="lbfgs"``).
+
+        - "constant": the initial rate throughout.
+        - "adaptive": as in :class:`~sklearn.neural_network.MLPClassifier`,
+          the rate is divided by 5 whenever training would stop for lack of
+          progress (see ``tol`` and ``n_iter_no_change``), and training
+          stops only once it falls below 1e-6.
+        - "cosine": annealed batch by batch to 0 over ``max_iter`` epochs
+          (``pretrain_max_iter`` for each pretrained layer), which usually
+          gives a lower final error for a fixed number of epochs.
     dropout : float, default=0.0
         Dropout probability of the hidden units during fine-tuning.
+    input_dropout : float, default=0.0
+        Dropout probability of the input features during fine-tuning (0.2
+        in Srivastava et al. 2014): masking noise, as in pretraining, that
+        keeps the fine-tuned network robust to missing pixels.
     tol : float, default=1e-4
         Fine-tuning stops when the training loss (or the validation accuracy,
         with ``early_stopping``) has not improved by at least ``tol`` for
@@ -195,7 +212,9 @@ class StackedAutoencoderClassifier(
         "pretrain_learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "shuffle": ["boolean"],
         "early_stopping": ["boolean"],
@@ -220,7 +239,9 @@ class StackedAutoencoderClassifier(
         pretrain_learning_rate_init=0.001,
         max_iter=200,
         learning_rate_init=0.001,
+        learning_rate="constant",
         dropout=0.0,
+        input_dropout=0.0,
         tol=1e-4,
         shuffle=True,
         early_stopping=False,
@@ -241,7 +262,9 @@ class StackedAutoencoderClassifier(
         self.pretrain_learning_rate_init = pretrain_learning_rate_init
         self.max_iter = max_iter
         self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
         self.dropout = dropout
+        self.input_dropout = input_dropout
         self.tol = tol
         self.shuffle = shuffle
         self.early_stopping = early_stopping
@@ -289,6 +312,7 @@ class StackedAutoencoderClassifier(
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             verbose=bool(self.verbose),
+            learning_rate_schedule=self.learning_rate,
         )
 
     # ------------------------------------------------------------------ fit
@@ -426,12 +450,14 @@ class StackedAutoencoderClassifier(
             X, X_val, y_index, y_val = train_test_split(
                 X, y_index, test_size=self.validation_fraction, random_state=seed, stratify=y_index
             )
-        dropout = self.dropout
+        dropout, input_dropout = self.dropout, self.input_dropout
 
         def train_loss(module, batch):
             X_batch, y_batch = batch
-            rate = dropout if module.training else 0.0
-            return F.cross_entropy(module(X_batch, rate, noise_generator), y_batch)
+            if not module.training:
+                return F.cross_entropy(module(X_batch), y_batch)
+            logits = module(X_batch, dropout, noise_generator, input_dropout=input_dropout)
+            return F.cross_entropy(logits, y_batch)
 
         # Early stopping watches the validation error rate, the figure
         # reported in the end (as MLPClassifier watches the accuracy).

@@ -27,11 +27,16 @@ __all__ = [
     "make_optimizer",
     "predict_in_batches",
     "resolve_device",
+    "set_learning_rate",
 ]
 
 LBFGS_ITERATIONS_PER_EPOCH = 20
 # Inference needs no gradients, so it can use bigger batches than training.
 _INFERENCE_BATCH_SIZE = 4096
+LEARNING_RATE_SCHEDULES = ("constant", "adaptive", "cosine")
+# sklearn's "adaptive" schedule: divide by 5 on a plateau, stop below 1e-6.
+_ADAPTIVE_FACTOR = 5.0
+_ADAPTIVE_MIN_LEARNING_RATE = 1e-6
 
 
 def resolve_device(device):
@@ -148,6 +153,9 @@ class TrainingConfig:
     tol: float = 1e-4
     n_iter_no_change: int = 10
     verbose: bool = False
+    # "constant", "adaptive" (divide by 5 on a plateau, as sklearn's MLP) or
+    # "cosine" (anneal to 0 over ``max_epochs``, batch by batch).
+    learning_rate_schedule: str = "constant"
 
 
 @dataclass
@@ -196,6 +204,31 @@ def make_optimizer(solver, parameters, learning_rate):
     )
 
 
+def set_learning_rate(optimizer, learning_rate):
+    """Set the learning rate of every parameter group of ``optimizer``."""
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate
+
+
+class _CosineSchedule:
+    """Cosine annealing from ``config.learning_rate`` to 0 over the call's epochs.
+
+    Updated before every batch rather than every epoch, so that a run of a
+    few epochs still decays smoothly.
+    """
+
+    def __init__(self, optimizer, config, n_samples):
+        self.optimizer = optimizer
+        self.base = config.learning_rate
+        self.n_steps = config.max_epochs * math.ceil(n_samples / config.batch_size)
+        self.step = 0
+
+    def before_batch(self):
+        progress = min(self.step / self.n_steps, 1.0)
+        set_learning_rate(self.optimizer, self.base * 0.5 * (1.0 + math.cos(math.pi * progress)))
+        self.step += 1
+
+
 def _l2_penalty(module, alpha, batch_len):
     # sklearn's MLP convention: 0.5 * alpha * ||W||^2 / n_samples_in_batch, on
     # weights only (biases are not penalised).
@@ -223,12 +256,14 @@ def _get_batch(sources, start, stop, index):
     return tuple(source.take(index) for source in sources)
 
 
-def _train_epoch_stochastic(module, loss_fn, sources, optimizer, config, generator):
+def _train_epoch_stochastic(module, loss_fn, sources, optimizer, config, generator, schedule):
     n_samples = sources[0].n_samples
     total = torch.zeros((), device=sources[0].device)
     for start, stop, index in _batch_indices(
         n_samples, config.batch_size, config.shuffle, generator, sources[0].device
     ):
+        if schedule is not None:
+            schedule.before_batch()
         batch = _get_batch(sources, start, stop, index)
         loss = loss_fn(module, batch)
         if config.alpha:
@@ -240,7 +275,7 @@ def _train_epoch_stochastic(module, loss_fn, sources, optimizer, config, generat
     return total.item() / n_samples
 
 
-def _train_epoch_lbfgs(module, loss_fn, sources, optimizer, config, generator):
+def _train_epoch_lbfgs(module, loss_fn, sources, optimizer, config, generator, schedule):
     n_samples = sources[0].n_samples
 
     def closure():
@@ -333,6 +368,8 @@ def fit_module(
         score is its negative.
     history : History, optional
         Continue from an earlier call (warm start, ``partial_fit``).
+        Training starts from the optimizer's current learning rate; the
+        caller sets it (:func:`set_learning_rate`) for a fresh fit.
     log : callable, optional
         Receives one line per epoch when ``config.verbose``; default prints.
 
@@ -352,6 +389,11 @@ def fit_module(
     val_loss_fn = val_loss_fn or loss_fn
     is_lbfgs = isinstance(optimizer, torch.optim.LBFGS)
     run_epoch = _train_epoch_lbfgs if is_lbfgs else _train_epoch_stochastic
+    # L-BFGS's line search sets its own steps: no schedule applies to it.
+    schedule = None
+    if config.learning_rate_schedule == "cosine" and not is_lbfgs:
+        schedule = _CosineSchedule(optimizer, config, train_sources[0].n_samples)
+    adaptive = config.learning_rate_schedule == "adaptive" and not is_lbfgs
     best_state = None
     history.stopped_early = False
     history.interrupted = False
@@ -359,7 +401,9 @@ def fit_module(
     try:
         for _ in range(config.max_epochs):
             tic = time.perf_counter()
-            loss = run_epoch(module, loss_fn, train_sources, optimizer, config, generator)
+            loss = run_epoch(
+                module, loss_fn, train_sources, optimizer, config, generator, schedule
+            )
             if not math.isfinite(loss):
                 raise FloatingPointError(
                     f"Training diverged at epoch {history.n_epochs + 1}: the loss "
@@ -386,6 +430,14 @@ def fit_module(
             if config.verbose:
                 log(f"{line}, time = {time.perf_counter() - tic:.2f}s")
             if history.no_improvement_count > config.n_iter_no_change:
+                learning_rate = optimizer.param_groups[0]["lr"]
+                if adaptive and learning_rate > _ADAPTIVE_MIN_LEARNING_RATE:
+                    # A plateau: go on with a smaller step instead of stopping.
+                    set_learning_rate(optimizer, learning_rate / _ADAPTIVE_FACTOR)
+                    history.no_improvement_count = 0
+                    if config.verbose:
+                        log(f"Learning rate set to {learning_rate / _ADAPTIVE_FACTOR:.3g}")
+                    continue
                 history.stopped_early = True
                 break
     except KeyboardInterrupt:

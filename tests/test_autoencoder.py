@@ -3,6 +3,7 @@
 import io
 import pickle
 import re
+import warnings
 from contextlib import redirect_stdout
 
 import numpy as np
@@ -12,6 +13,7 @@ import torch
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, KFold, train_test_split
 from sklearn.pipeline import make_pipeline
@@ -256,6 +258,45 @@ def test_warm_start_continues_training(digits):
     # Without warm_start, a refit starts over and repeats the first fit.
     cold = clone(ae).set_params(warm_start=False).fit(X)
     assert cold.n_iter_ == 3
+
+
+def _current_learning_rate(ae):
+    return ae._optimizer_state[1]["param_groups"][0]["lr"]
+
+
+def test_cosine_schedule_ends_at_a_lower_loss_than_a_constant_rate(digits):
+    X = digits[0] / 16
+    # A rate high enough that minibatch noise, not the epoch budget, limits
+    # the final loss: annealing it away is what the schedule is for.
+    params = dict(n_components=8, max_iter=30, tol=0, learning_rate_init=0.03, batch_size=32,
+                  random_state=0)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        constant = AutoencoderTransformer(**params).fit(X)
+        cosine = AutoencoderTransformer(**params, learning_rate="cosine").fit(X)
+    assert cosine.loss_curve_[-1] < 0.9 * constant.loss_curve_[-1]
+    assert _current_learning_rate(cosine) < 1e-5
+
+
+def test_adaptive_schedule_lowers_the_rate_instead_of_stopping(digits):
+    X = digits[0][:200] / 16
+    params = dict(n_components=2, tol=10.0, n_iter_no_change=2, max_iter=20, random_state=0)
+    adaptive = AutoencoderTransformer(**params, learning_rate="adaptive").fit(X)
+    # Where "constant" stops after 4 epochs (see the tol test), "adaptive"
+    # divides the rate by 5 and goes on, 3 more epochs per plateau, until
+    # the rate is below 1e-6: 0.001 / 5**5 = 3.2e-7 after 4 + 5 * 3 epochs.
+    assert adaptive.n_iter_ == 19
+    assert _current_learning_rate(adaptive) == pytest.approx(0.001 / 5**5)
+    # A warm-started fit starts again from learning_rate_init.
+    adaptive.set_params(warm_start=True, max_iter=1, n_iter_no_change=50).fit(X)
+    assert _current_learning_rate(adaptive) == pytest.approx(0.001)
+
+
+def test_partial_fit_keeps_the_rate_constant_under_a_cosine_schedule(digits):
+    X = digits[0][:200] / 16
+    ae = AutoencoderTransformer(2, learning_rate="cosine", random_state=0)
+    ae.partial_fit(X).partial_fit(X)
+    assert _current_learning_rate(ae) == 0.001
 
 
 def test_partial_fit_trains_one_epoch_per_call(digits):

@@ -7,6 +7,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import clone
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import check_classifiers_classes
 
@@ -246,3 +247,44 @@ def test_tied_layer_shares_the_encoder():
     assert layer.encoder.weight is net.hidden[0].weight
     assert layer(torch.zeros(3, 6)).shape == (3, 6)
     assert sum(p.numel() for p in layer.parameters()) == 4 * 6 + 4 + 6
+
+
+def test_learning_rate_schedule_applies_to_fine_tuning(digits):
+    X_train, _, y_train, _ = digits
+    # tol=10: no epoch improves enough, so a constant rate stops after
+    # 1 + n_iter_no_change + 1 epochs, while "adaptive" lowers the rate and
+    # goes on to max_iter.
+    params = dict(FAST, pretrain_max_iter=1, max_iter=6, tol=10.0, n_iter_no_change=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        constant = StackedAutoencoderClassifier(**params).fit(X_train, y_train)
+        adaptive = StackedAutoencoderClassifier(**params, learning_rate="adaptive").fit(
+            X_train, y_train
+        )
+        cosine = StackedAutoencoderClassifier(**dict(FAST, learning_rate="cosine")).fit(
+            X_train, y_train
+        )
+    assert constant.n_iter_ == 3 and adaptive.n_iter_ == 6
+    assert cosine.score(*digits[1::2]) >= 0.95
+
+
+def test_input_dropout_masks_and_rescales_the_inputs():
+    net = build_initialized(lambda: StackedNet(1000, (), 2, "relu"), torch.Generator())
+    x = torch.ones(20, 1000)
+    out = net.encode(x, input_dropout=0.2, generator=torch.Generator().manual_seed(0))
+    assert abs((out == 0).float().mean().item() - 0.2) < 0.01
+    torch.testing.assert_close(out[out != 0], torch.full_like(out[out != 0], 1 / 0.8))
+    # No mask unless asked for (as at inference).
+    assert torch.equal(net.encode(x), x)
+
+
+def test_input_and_hidden_dropout_in_fine_tuning(digits):
+    X_train, X_test, y_train, y_test = digits
+    params = dict(FAST, dropout=0.2, input_dropout=0.2)
+    clf = StackedAutoencoderClassifier(**params).fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.93
+    # The masks come from random_state: refitting repeats the model.
+    again = StackedAutoencoderClassifier(**params).fit(X_train, y_train)
+    np.testing.assert_array_equal(clf.predict_proba(X_test), again.predict_proba(X_test))
+    plain = StackedAutoencoderClassifier(**FAST).fit(X_train, y_train)
+    assert not np.array_equal(clf.predict_proba(X_test), plain.predict_proba(X_test))

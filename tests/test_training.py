@@ -140,3 +140,65 @@ def test_resolve_device():
     assert resolve_device("auto").type in ("cpu", "cuda", "mps")
     with pytest.raises(ValueError, match="not a device name"):
         resolve_device("quantum")
+
+
+def _fit_recording_learning_rates(schedule, max_epochs, tol=0.0, n_iter_no_change=10):
+    """Train a linear model and return (history, the learning rate of every batch)."""
+    X, y = _regression_problem(n_samples=100)
+    module = nn.Linear(5, 1)
+    optimizer = make_optimizer("sgd", module.parameters(), 0.01)
+    rates = []
+
+    def loss_fn(module, batch):
+        rates.append(optimizer.param_groups[0]["lr"])
+        return _mse_loss(module, batch)
+
+    config = TrainingConfig(
+        batch_size=25,
+        max_epochs=max_epochs,
+        learning_rate=0.01,
+        tol=tol,
+        n_iter_no_change=n_iter_no_change,
+        learning_rate_schedule=schedule,
+    )
+    history = fit_module(
+        module,
+        loss_fn,
+        (BatchSource(X, CPU), BatchSource(y, CPU)),
+        optimizer,
+        config,
+        torch.Generator().manual_seed(0),
+    )
+    return history, rates
+
+
+def test_constant_schedule_keeps_the_learning_rate():
+    _, rates = _fit_recording_learning_rates("constant", max_epochs=3)
+    assert rates == [0.01] * 12
+
+
+def test_cosine_schedule_anneals_to_zero_batch_by_batch():
+    _, rates = _fit_recording_learning_rates("cosine", max_epochs=5)
+    n_steps = 5 * 4  # 100 samples in batches of 25
+    expected = [0.005 * (1 + np.cos(np.pi * t / n_steps)) for t in range(n_steps)]
+    np.testing.assert_allclose(rates, expected, rtol=1e-12)
+    assert rates[0] == 0.01 and rates[-1] < 1e-4
+
+
+def test_adaptive_schedule_divides_by_five_on_plateaus_instead_of_stopping():
+    # tol=1e9: only the first epoch counts as an improvement (on an infinite
+    # best loss), so with n_iter_no_change=1 the rate is divided after
+    # epoch 3, then every 2 epochs.
+    history, rates = _fit_recording_learning_rates(
+        "adaptive", max_epochs=9, tol=1e9, n_iter_no_change=1
+    )
+    expected = [0.01] * 3 + [0.002] * 2 + [0.0004] * 2 + [0.00008] * 2
+    assert rates[::4] == pytest.approx(expected)
+    assert history.n_epochs == 9 and not history.stopped_early
+    # It stops once the rate is at most 1e-6, as sklearn's MLP does:
+    # 0.01 / 5**6 = 6.4e-7 is the last rate used.
+    history, rates = _fit_recording_learning_rates(
+        "adaptive", max_epochs=100, tol=1e9, n_iter_no_change=1
+    )
+    assert history.stopped_early and history.n_epochs == 3 + 2 * 6
+    assert min(rates) == pytest.approx(0.01 / 5**6)
