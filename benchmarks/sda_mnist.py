@@ -165,25 +165,33 @@ def markdown(rows, context):
 
 
 def plot(rows, path):
+    """Fine-tuning loss of every model, pretraining losses, validation error if any."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    validated = [row for row in rows if row.get("validation_scores")]
+    fig, axes = plt.subplots(1, 3 if validated else 2, figsize=(15 if validated else 10, 3.8))
     for row in rows:
-        if row.get("validation_scores"):
-            errors = [100 * (1 - s) for s in row["validation_scores"]]
-            axes[0].plot(range(1, len(errors) + 1), errors, label=row["model"])
-        for k, curve in enumerate(row.get("pretrain_loss_curves") or []):
-            if curve and row["experiment"] == "supervised":
-                axes[1].plot(range(1, len(curve) + 1), curve, "o-", label=f"layer {k + 1}")
-    axes[0].set(xlabel="fine-tuning epoch", ylabel="validation error (%)", yscale="log")
+        curve = row["loss_curve"]
+        label = f"{row['experiment']}: {row['model']}"
+        axes[0].plot(range(1, len(curve) + 1), curve, label=label)
+        for k, layer_curve in enumerate(row.get("pretrain_loss_curves") or []):
+            if layer_curve and row is rows[0]:
+                axes[1].plot(range(1, len(layer_curve) + 1), layer_curve, "o-",
+                             label=f"layer {k + 1}")  # fmt: skip
+    for row in validated:
+        errors = [100 * (1 - s) for s in row["validation_scores"]]
+        axes[2].plot(range(1, len(errors) + 1), errors, label=row["model"])
+    axes[0].set(xlabel="fine-tuning epoch", ylabel="training loss (cross-entropy)", yscale="log")
     # Layer 1 reconstructs pixels (cross-entropy), the others ReLU codes (MSE).
     axes[1].set(xlabel="pretraining epoch", ylabel="reconstruction loss", yscale="log")
+    if validated:
+        axes[2].set(xlabel="fine-tuning epoch", ylabel="validation error (%)", yscale="log")
     for ax in axes:
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

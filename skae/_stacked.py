@@ -1,5 +1,6 @@
 """StackedAutoencoderClassifier: greedy denoising pretraining, then fine-tuning."""
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -334,12 +335,73 @@ class StackedAutoencoderClassifier(
             The fitted estimator.
 
         """
-        return self._fit(X, y)
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch of fine-tuning on the labelled samples of ``X``.
+
+        The first call builds the network, pretrains it on this ``X`` (as
+        ``fit`` does, unless ``pretrain_max_iter=0``) and needs ``classes``;
+        later calls go on fine-tuning the same network, with the optimizer's
+        state carried over, so a model fitted on a large (partly unlabelled)
+        set can keep learning from new labelled batches. ``early_stopping``
+        is ignored, and a "cosine" schedule is held at
+        ``learning_rate_init``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Labels from ``classes`` (or ``classes_``); ``unlabeled`` samples
+            are skipped, except by the first call's pretraining.
+        classes : array-like of shape (n_classes,), default=None
+            Every class the model will ever see. Required on the first call,
+            ignored on later ones (as in ``MLPClassifier.partial_fit``).
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+
+        """
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def _classes_and_indices(self, y_labelled, incremental, classes):
+        """``classes_`` of the fit and the class index of every labelled sample."""
+        if incremental and hasattr(self, "classes_"):
+            classes = self.classes_
+        elif incremental:
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            classes = np.unique(np.asarray(classes))
+        else:
+            classes = np.unique(y_labelled)
+        if classes.shape[0] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs labelled samples of at least 2 classes, "
+                f"but got 1 class ({classes.tolist()[0]!r})."
+                + (
+                    f" Note that unlabeled={self.unlabeled!r} marks unlabelled samples; "
+                    "pass unlabeled=None if it is a class."
+                    if self.unlabeled is not None and not incremental
+                    else ""
+                )
+            )
+        unknown = np.setdiff1d(y_labelled, classes)
+        if unknown.size:
+            raise ValueError(
+                f"y has labels {unknown.tolist()} that are not in classes {classes.tolist()}; "
+                "pass every class to the first call of partial_fit."
+            )
+        return classes, np.searchsorted(classes, y_labelled)
 
     @_atomic
-    def _fit(self, X, y):
+    def _fit(self, X, y, incremental, classes=None):
         self._validate_params()
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=_FLOAT_DTYPES)
+        continuing = incremental and hasattr(self, "module_")
+        X, y = validate_data(
+            self, X, y, reset=not continuing, accept_sparse="csr", dtype=_FLOAT_DTYPES
+        )
         sizes = _as_layer_sizes(self.hidden_layer_sizes)
         levels = self._corruption_levels(len(sizes))
         labelled = self._labelled_mask(y)
@@ -349,35 +411,51 @@ class StackedAutoencoderClassifier(
                 "Fine-tuning needs labelled samples of at least 2 classes."
             )
         check_classification_targets(y[labelled])
-        classes, y_index = np.unique(y[labelled], return_inverse=True)
-        if classes.shape[0] < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs labelled samples of at least 2 classes, "
-                f"but got 1 class ({classes.tolist()[0]!r})."
-                + (
-                    f" Note that unlabeled={self.unlabeled!r} marks unlabelled samples; "
-                    "pass unlabeled=None if it is a class."
-                    if self.unlabeled is not None and not labelled.all()
-                    else ""
-                )
-            )
+        classes, y_index = self._classes_and_indices(y[labelled], incremental, classes)
 
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        device = resolve_device(self.device)
-        net = build_initialized(
-            lambda: StackedNet(X.shape[1], sizes, classes.shape[0], self.activation),
-            torch.Generator().manual_seed(seed),
-        ).to(device)
+        if continuing:
+            # Train copies: an error leaves the fitted model as it was.
+            net = copy.deepcopy(self.module_)
+            device = torch.device(self.device_)
+            history = copy.deepcopy(self._history)
+            optimizer_state = None
+            if self._optimizer_state is not None and self._optimizer_state[0] == self.solver:
+                optimizer_state = copy.deepcopy(self._optimizer_state[1])
+            pretrain_curves = self.pretrain_loss_curves_
+            # A new batch order and new masks for every call.
+            seed = (seed + history.n_epochs) % np.iinfo(np.int32).max
+        else:
+            device = resolve_device(self.device)
+            net = build_initialized(
+                lambda: StackedNet(X.shape[1], sizes, classes.shape[0], self.activation),
+                torch.Generator().manual_seed(seed),
+            ).to(device)
+            history = optimizer_state = None
         order_generator = torch.Generator().manual_seed(seed + 1)  # batch order
         noise_generator = torch.Generator(device=device).manual_seed(seed + 2)  # masks
 
-        pretrain_curves = self._pretrain(net, X, levels, device, order_generator, noise_generator)
-        history, has_validation = self._fine_tune(
-            net, X[labelled], y_index, seed, device, order_generator, noise_generator
+        if not continuing:
+            pretrain_curves = self._pretrain(
+                net, X, levels, device, order_generator, noise_generator
+            )
+        history, optimizer, has_validation = self._fine_tune(
+            net,
+            X[labelled],
+            y_index,
+            seed,
+            device,
+            order_generator,
+            noise_generator,
+            incremental=incremental,
+            history=history,
+            optimizer_state=optimizer_state,
         )
 
         # Training succeeded: only now does the estimator change.
         self.module_ = net
+        self._optimizer_state = (self.solver, optimizer.state_dict())
+        self._history = history
         self.classes_ = classes
         self.device_ = str(device)
         self.n_layers_ = len(sizes) + 2
@@ -392,7 +470,7 @@ class StackedAutoencoderClassifier(
         else:
             self.validation_scores_ = None
             self.best_validation_score_ = None
-        self._warn_on_stop(history, incremental=False)
+        self._warn_on_stop(history, incremental=incremental)
         return self
 
     def _pretrain(self, net, X, levels, device, order_generator, noise_generator):
@@ -443,10 +521,28 @@ class StackedAutoencoderClassifier(
                 break  # Ctrl-C ends pretraining; fine-tuning still runs.
         return curves
 
-    def _fine_tune(self, net, X, y_index, seed, device, order_generator, noise_generator):
-        """Train the whole network on the labelled samples; returns its History."""
+    def _fine_tune(
+        self,
+        net,
+        X,
+        y_index,
+        seed,
+        device,
+        order_generator,
+        noise_generator,
+        *,
+        incremental=False,
+        history=None,
+        optimizer_state=None,
+    ):
+        """Train the whole network on the labelled samples.
+
+        Returns its History, the optimizer, and whether a validation split
+        was held out. ``incremental``: one epoch, no early stopping, no
+        annealing, from ``history`` and ``optimizer_state`` when given.
+        """
         X_val = y_val = None
-        if self.early_stopping:
+        if self.early_stopping and not incremental:
             X, X_val, y_index, y_val = train_test_split(
                 X, y_index, test_size=self.validation_fraction, random_state=seed, stratify=y_index
             )
@@ -468,18 +564,28 @@ class StackedAutoencoderClassifier(
         def sources(X, y):
             return (BatchSource(X, device), BatchSource(y, device, dtype=torch.long))
 
+        optimizer = make_optimizer(self.solver, net.parameters(), self.learning_rate_init)
+        if optimizer_state is not None:
+            # partial_fit goes on with the moments (and the rate an
+            # "adaptive" schedule left) of the previous call.
+            optimizer.load_state_dict(optimizer_state)
+        config = self._config(X.shape[0], 1 if incremental else self.max_iter,
+                              self.learning_rate_init)  # fmt: skip
+        if incremental and config.learning_rate_schedule == "cosine":
+            config.learning_rate_schedule = "constant"  # one epoch: nothing to anneal
         history = fit_module(
             net,
             train_loss,
             sources(X, y_index),
-            make_optimizer(self.solver, net.parameters(), self.learning_rate_init),
-            self._config(X.shape[0], self.max_iter, self.learning_rate_init),
+            optimizer,
+            config,
             order_generator,
             val_sources=None if X_val is None else sources(X_val, y_val),
             val_loss_fn=error_rate,
+            history=history,
             log=lambda line: print(f"Fine-tuning: {line}", flush=True),
         )
-        return history, X_val is not None
+        return history, optimizer, X_val is not None
 
     # ------------------------------------------------------------- inference
 

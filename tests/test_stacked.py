@@ -288,3 +288,59 @@ def test_input_and_hidden_dropout_in_fine_tuning(digits):
     np.testing.assert_array_equal(clf.predict_proba(X_test), again.predict_proba(X_test))
     plain = StackedAutoencoderClassifier(**FAST).fit(X_train, y_train)
     assert not np.array_equal(clf.predict_proba(X_test), plain.predict_proba(X_test))
+
+
+def test_partial_fit_needs_classes_on_the_first_call(digits):
+    X_train, _, y_train, _ = digits
+    clf = StackedAutoencoderClassifier(**FAST)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        clf.partial_fit(X_train, y_train)
+    assert not hasattr(clf, "classes_")
+
+
+def test_partial_fit_continues_fine_tuning(digits):
+    X_train, X_test, y_train, y_test = digits
+    clf = StackedAutoencoderClassifier(**FAST)
+    # The first chunk lacks class 9: classes= declares it.
+    first = y_train != 9
+    clf.partial_fit(X_train[first], y_train[first], classes=np.arange(10))
+    assert clf.classes_.tolist() == list(range(10)) and clf.n_iter_ == 1
+    pretrained = [layer.weight.detach().clone() for layer in clf.module_.hidden]
+    for _ in range(10):
+        clf.partial_fit(X_train, y_train)
+    assert clf.n_iter_ == 11 and len(clf.loss_curve_) == 11
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+    assert clf.score(X_test, y_test) >= 0.9
+    # Later calls fine-tune the same network; they do not pretrain again.
+    assert len(clf.pretrain_loss_curves_[0]) == FAST["pretrain_max_iter"]
+    assert not torch.equal(pretrained[0], clf.module_.hidden[0].weight)
+
+
+def test_first_partial_fit_is_fit_for_one_epoch(digits):
+    X_train, X_test, y_train, _ = digits
+    fitted = StackedAutoencoderClassifier(**dict(FAST, max_iter=1)).fit(X_train, y_train)
+    incremental = StackedAutoencoderClassifier(**FAST).partial_fit(
+        X_train, y_train, classes=np.unique(y_train)
+    )
+    np.testing.assert_array_equal(fitted.predict_proba(X_test), incremental.predict_proba(X_test))
+
+
+def test_partial_fit_rejects_unknown_labels_and_keeps_the_model(digits):
+    X_train, X_test, y_train, _ = digits
+    clf = StackedAutoencoderClassifier(**FAST).partial_fit(X_train, y_train, classes=range(10))
+    before = clf.predict_proba(X_test)
+    with pytest.raises(ValueError, match=r"labels \[10\] that are not in classes"):
+        clf.partial_fit(X_train[:20], np.full(20, 10))
+    assert clf.n_iter_ == 1
+    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
+
+
+def test_partial_fit_skips_unlabelled_samples(digits):
+    X_train, _, y_train, _ = digits
+    clf = StackedAutoencoderClassifier(**FAST).partial_fit(X_train, y_train, classes=range(10))
+    y_partly = y_train.copy()
+    y_partly[::2] = -1
+    clf.partial_fit(X_train, y_partly)
+    assert clf.n_iter_ == 2
+    with pytest.raises(ValueError, match="No labelled sample"):
+        clf.partial_fit(X_train[:10], np.full(10, -1))
