@@ -148,7 +148,13 @@ def markdown(rows, context):
     lines = [
         f"MNIST, {context['n_train']} training / {context['n_test']} test images; "
         f"{context['threads']} torch thread(s) on {context['device']} "
-        f"({context['machine']}). Wall-clock times.",
+        f"({context['machine']}). Wall-clock times."
+        + (
+            f" Supervised part: fine-tuned on {context['n_train'] - N_VALIDATION}, "
+            f"validation error on the other {N_VALIDATION} (last epoch)."
+            if context["validate"]
+            else ""
+        ),
         "",
         "| experiment | model | test error | validation error | fit time (min) "
         "| fine-tuning epochs |",
