@@ -188,6 +188,8 @@ def load(args):
     data = load_mnist(args.mnist)
     settings = dict(MNIST)
     settings["ae_params"] = {**MNIST["ae_params"], "max_iter": args.epochs or MNIST["epochs"]}
+    if args.learning_rate:
+        settings["ae_params"]["learning_rate"] = args.learning_rate
     settings["ae_params"]["verbose"] = True  # one line per epoch: progress
     return "mnist", settings, (data.X_train, data.X_test, data.y_train, data.y_test)
 
@@ -197,11 +199,18 @@ def main(argv=None):
     parser.add_argument("--mnist", type=Path, help="MNIST .npz or IDX folder (default: digits)")
     parser.add_argument("--components", type=int, nargs="+", help="code sizes to sweep")
     parser.add_argument("--epochs", type=int, help="MNIST autoencoder epochs (default 80)")
+    parser.add_argument(
+        "--learning-rate",
+        choices=("constant", "adaptive", "cosine"),
+        help="MNIST autoencoder learning-rate schedule (default constant)",
+    )
+    parser.add_argument("--tag", help="suffix of the results files' names")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
     name, settings, (X_train, X_test, y_train, y_test) = load(args)
+    stem = name + (f"_{args.tag}" if args.tag else "")
     components = args.components or settings["components"]
     print(
         f"{name}: {len(X_train)} train / {len(X_test)} test images, "
@@ -250,10 +259,10 @@ def main(argv=None):
     print()
     print(table)
     print(summary)
-    (args.out / f"compare_pca_{name}.md").write_text(
+    (args.out / f"compare_pca_{stem}.md").write_text(
         f"{table}\n{summary}\nReproduce: `{command.strip()}`\n"
     )
-    (args.out / f"compare_pca_{name}.json").write_text(
+    (args.out / f"compare_pca_{stem}.json").write_text(
         json.dumps(
             {
                 "dataset": name,
@@ -270,9 +279,9 @@ def main(argv=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figures = [args.out / f"compare_pca_{name}.png"]
+    figures = [args.out / f"compare_pca_{stem}.png"]
     plot_curves(rows, baseline, name, figures[0], plt)
-    figures += plot_examples(fitted, X_test, y_test, settings, name, args.out, plt)
+    figures += plot_examples(fitted, X_test, y_test, settings, stem, args.out, plt)
     print("Wrote", ", ".join(str(f) for f in figures))
     print(f"Reproduce with: {command.strip()}")
 
