@@ -46,6 +46,12 @@ for name, model in models.items():
     print(f"{name:>24}: test accuracy {model.score(X_test, y_test):.3f}")
 
 # %%
+# On these 1,257 small training images, pretraining gains nothing: both
+# networks reach about the same accuracy. Pretraining pays off when
+# unlabelled data is plentiful: on MNIST, with 1,000 labels and 59,000
+# unlabelled images, it removes 17% of the errors of the same network
+# (7.42% against 8.96% test error; ``benchmarks/sda_mnist.py``).
+#
 # Pretraining curves, one per layer: reconstruction loss of each denoising
 # autoencoder, on all 1,257 training digits.
 fig, ax = plt.subplots(figsize=(5, 3.5))
