@@ -6,7 +6,6 @@ result back to numpy. Variants override hooks (``_build_module``,
 ``_loss``, ``_corrupt``, ``_allows_overcomplete``), never ``fit`` or the loop.
 """
 
-import copy
 import functools
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -31,6 +30,7 @@ from ._training import (
     fit_module,
     make_optimizer,
     resolve_device,
+    schedule_for_call,
     set_learning_rate,
 )
 
@@ -340,22 +340,15 @@ class BaseAutoencoder(
         n_samples = X.shape[0]
 
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        optimizer_state = None
         if continuing:
-            device = torch.device(self.device_)
-            module = copy.deepcopy(self.module_)
-            if self._optimizer_state is not None and self._optimizer_state[0] == self.solver:
-                optimizer_state = copy.deepcopy(self._optimizer_state[1])
-            history = copy.deepcopy(self._history)
-            # A new batch order for every epoch of successive partial_fit calls.
-            seed = (seed + history.n_epochs) % np.iinfo(np.int32).max
+            module, device, history, optimizer_state, seed = self._resumed_training_state(seed)
         else:
             device = resolve_device(self.device)
             init_generator = torch.Generator().manual_seed(seed)
             module = build_initialized(lambda: self._build_module(X.shape[1]), init_generator).to(
                 device
             )
-            history = History()
+            history, optimizer_state = History(), None
         optimizer = make_optimizer(self.solver, module.parameters(), self.learning_rate_init)
         if optimizer_state is not None:
             # Optimizers are rebuilt from their state dict: L-BFGS objects
@@ -382,12 +375,7 @@ class BaseAutoencoder(
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             verbose=bool(self.verbose),
-            # partial_fit trains one epoch per call: there is nothing to anneal.
-            learning_rate_schedule=(
-                "constant"
-                if incremental and self.learning_rate == "cosine"
-                else self.learning_rate
-            ),
+            learning_rate_schedule=schedule_for_call(self.learning_rate, incremental),
         )
         noise_generator = torch.Generator(device=device).manual_seed(seed + 2)
 

@@ -1,6 +1,5 @@
 """StackedAutoencoderClassifier: greedy denoising pretraining, then fine-tuning."""
 
-import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -30,6 +29,7 @@ from ._training import (
     make_optimizer,
     predict_in_batches,
     resolve_device,
+    schedule_for_call,
 )
 
 
@@ -303,7 +303,7 @@ class StackedAutoencoderClassifier(
         batch_size = min(200, n_samples) if self.batch_size == "auto" else self.batch_size
         return max(1, min(batch_size, n_samples))
 
-    def _config(self, n_samples, max_epochs, learning_rate):
+    def _config(self, n_samples, max_epochs, learning_rate, incremental=False):
         return TrainingConfig(
             batch_size=self._batch_size(n_samples),
             max_epochs=max_epochs,
@@ -313,7 +313,7 @@ class StackedAutoencoderClassifier(
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             verbose=bool(self.verbose),
-            learning_rate_schedule=self.learning_rate,
+            learning_rate_schedule=schedule_for_call(self.learning_rate, incremental),
         )
 
     # ------------------------------------------------------------------ fit
@@ -415,16 +415,8 @@ class StackedAutoencoderClassifier(
 
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         if continuing:
-            # Train copies: an error leaves the fitted model as it was.
-            net = copy.deepcopy(self.module_)
-            device = torch.device(self.device_)
-            history = copy.deepcopy(self._history)
-            optimizer_state = None
-            if self._optimizer_state is not None and self._optimizer_state[0] == self.solver:
-                optimizer_state = copy.deepcopy(self._optimizer_state[1])
+            net, device, history, optimizer_state, seed = self._resumed_training_state(seed)
             pretrain_curves = self.pretrain_loss_curves_
-            # A new batch order and new masks for every call.
-            seed = (seed + history.n_epochs) % np.iinfo(np.int32).max
         else:
             device = resolve_device(self.device)
             net = build_initialized(
@@ -550,8 +542,7 @@ class StackedAutoencoderClassifier(
 
         def train_loss(module, batch):
             X_batch, y_batch = batch
-            if not module.training:
-                return F.cross_entropy(module(X_batch), y_batch)
+            # Only ever called in training: validation uses error_rate.
             logits = module(X_batch, dropout, noise_generator, input_dropout=input_dropout)
             return F.cross_entropy(logits, y_batch)
 
@@ -570,9 +561,7 @@ class StackedAutoencoderClassifier(
             # "adaptive" schedule left) of the previous call.
             optimizer.load_state_dict(optimizer_state)
         config = self._config(X.shape[0], 1 if incremental else self.max_iter,
-                              self.learning_rate_init)  # fmt: skip
-        if incremental and config.learning_rate_schedule == "cosine":
-            config.learning_rate_schedule = "constant"  # one epoch: nothing to anneal
+                              self.learning_rate_init, incremental)  # fmt: skip
         history = fit_module(
             net,
             train_loss,

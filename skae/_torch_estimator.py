@@ -42,6 +42,23 @@ class TorchEstimatorMixin:
                 stacklevel=5,
             )
 
+    def _resumed_training_state(self, seed):
+        """What a continued fit (``partial_fit``, ``warm_start``) trains from.
+
+        Copies, so that an error mid-training leaves the fitted estimator as
+        it was. Returns the module, its device, the History, the optimizer's
+        state dict (None if the solver changed since) and the seed for this
+        call, shifted by the epochs done so that every call draws a new
+        batch order and new noise.
+        """
+        optimizer_state = None
+        if self._optimizer_state is not None and self._optimizer_state[0] == self.solver:
+            optimizer_state = copy.deepcopy(self._optimizer_state[1])
+        history = copy.deepcopy(self._history)
+        seed = (seed + history.n_epochs) % np.iinfo(np.int32).max
+        module = copy.deepcopy(self.module_)
+        return module, torch.device(self.device_), history, optimizer_state, seed
+
     # ------------------------------------------------------------- inference
 
     def _inference_module(self, dtype):

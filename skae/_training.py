@@ -27,6 +27,7 @@ __all__ = [
     "make_optimizer",
     "predict_in_batches",
     "resolve_device",
+    "schedule_for_call",
     "set_learning_rate",
 ]
 
@@ -202,6 +203,15 @@ def make_optimizer(solver, parameters, learning_rate):
     raise ValueError(
         f"Unknown solver {solver!r}; expected 'adam', 'adamw', 'sgd', 'rmsprop' or 'lbfgs'."
     )
+
+
+def schedule_for_call(learning_rate, incremental):
+    """The schedule one call trains with: ``partial_fit`` has nothing to anneal.
+
+    A "cosine" schedule spans the epochs of one call; ``partial_fit`` trains
+    a single epoch per call, so it keeps the rate constant instead.
+    """
+    return "constant" if incremental and learning_rate == "cosine" else learning_rate
 
 
 def set_learning_rate(optimizer, learning_rate):
