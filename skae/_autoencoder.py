@@ -4,14 +4,19 @@ from numbers import Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseAutoencoder, _as_layer_sizes
-from ._modules import build_autoencoder
-from ._nn import ACTIVATIONS
+from ._autoencoder_base import BaseAutoencoder
+from ._estimator import as_layer_sizes, document_fitted_attributes
+from ._layers import ACTIVATIONS
+from ._nets import build_autoencoder
 from ._penalties import jacobian_frobenius_sq, kl_sparsity, l1_activity
 
 _SIGMOIDS = ("logistic", "sigmoid")
 
 
+@document_fitted_attributes(
+    loss="the reconstruction loss (``loss``) plus the code penalties",
+    score="minus the mean squared reconstruction error",
+)
 class AutoencoderTransformer(BaseAutoencoder):
     """Autoencoder (MLP or convolutional), a nonlinear drop-in for ``PCA``.
 
@@ -163,21 +168,9 @@ default="identity"
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
-    loss_curve_ : list of float
-        Training loss at the end of each epoch (with the L2 penalty).
-    validation_scores_ : list of float or None
-        Negative validation loss after each epoch, with ``early_stopping``.
-    best_validation_score_ : float or None
-        Best of ``validation_scores_``, with ``early_stopping``.
-    best_loss_ : float
-        Lowest training loss, or the validation loss of the restored epoch
-        with ``early_stopping``.
-    n_iter_ : int
-        Number of epochs run (accumulates over warm starts and partial_fit).
     n_components_ : int
         Size of the code of the fitted model.
-    device_ : str
-        Device the module lives on.
+    <fitted attributes of training>
 
     See Also
     --------
@@ -290,18 +283,18 @@ default="identity"
         self.contractive_weight = contractive_weight
         self.tied_weights = tied_weights
 
-    def _build_module(self, n_features):
+    def _build_net(self, data):
         return build_autoencoder(
             architecture=self.architecture,
-            n_features=n_features,
+            n_features=data.X.shape[1],
             n_components=self.n_components,
-            hidden_layer_sizes=_as_layer_sizes(self.hidden_layer_sizes),
+            hidden_layer_sizes=as_layer_sizes(self.hidden_layer_sizes),
             activation=self.activation,
             output_activation=self.output_activation,
             code_activation=self.code_activation,
             tied_weights=self.tied_weights,
             image_shape=self._image_shape(),
-            conv_channels=_as_layer_sizes(self.conv_channels),
+            conv_channels=as_layer_sizes(self.conv_channels, "conv_channels"),
             unpooling=self.unpooling,
         )
 
@@ -327,8 +320,8 @@ default="identity"
                 f"architecture={self.architecture!r}."
             )
 
-    def _loss(self, module, X_input, X_target, generator=None):
-        code, logits = self._encode_decode(module, X_input)  # (B, k), (B, d)
+    def _loss(self, module, X_input, X_target, generator):
+        code, logits = module.encode_decode(X_input)  # (B, k), (B, d)
         loss = self._reconstruction_loss(module, logits, X_target)
         if self.activity_l1:
             loss = loss + self.activity_l1 * l1_activity(code)

@@ -6,9 +6,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder import AutoencoderTransformer
-from ._nn import corrupt
+from ._estimator import document_fitted_attributes
+from ._layers import corrupt
 
 
+@document_fitted_attributes(
+    loss="the reconstruction loss of the clean batch from its corrupted copy",
+    score="minus the mean squared reconstruction error of clean input",
+)
 class DenoisingAutoencoder(AutoencoderTransformer):
     """Autoencoder trained to reconstruct clean inputs from corrupted ones.
 
@@ -49,19 +54,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
-    loss_curve_ : list of float
-        Training loss (on corrupted input) at the end of each epoch.
-    validation_scores_ : list of float or None
-        Negative clean validation loss after each epoch, with
-        ``early_stopping``.
-    best_validation_score_ : float or None
-        Best of ``validation_scores_``, with ``early_stopping``.
-    best_loss_ : float
-        Lowest training loss, or the validation loss of the restored epoch.
-    n_iter_ : int
-        Number of epochs run.
-    device_ : str
-        Device the module lives on.
+    <fitted attributes of training>
 
     See Also
     --------

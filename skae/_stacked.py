@@ -12,25 +12,24 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
-from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import _FLOAT_DTYPES, SOLVERS, _as_layer_sizes, _atomic
-from ._nn import ACTIVATIONS, StackedNet, TiedAutoencoderLayer, build_initialized, mask_noise
-from ._torch_estimator import TorchEstimatorMixin
-from ._training import (
-    LEARNING_RATE_SCHEDULES,
-    BatchSource,
-    TrainingConfig,
-    fit_module,
-    make_optimizer,
-    predict_in_batches,
-    resolve_device,
-    schedule_for_call,
+from ._classifier_net import StackedNet
+from ._estimator import (
+    _FLOAT32_MAX,
+    FLOAT_DTYPES,
+    TRAINING_PARAMETER_CONSTRAINTS,
+    FitData,
+    Phase,
+    TorchEstimator,
+    as_layer_sizes,
+    document_fitted_attributes,
 )
+from ._layers import ACTIVATIONS, mask_noise
+from ._optim import make_optimizer
+from ._tensors import BatchSource, predict_in_batches
 
 
 def _in_unit_interval(values):
@@ -39,11 +38,17 @@ def _in_unit_interval(values):
     return values.size == 0 or (values.min() >= 0 and values.max() <= 1)
 
 
+@document_fitted_attributes(
+    loss="the cross-entropy of the labelled samples",
+    score="the accuracy",
+    epochs="fine-tuning epochs",
+    samples_seen=" in fine-tuning (pretraining does not count)",
+)
 class StackedAutoencoderClassifier(
     ClassifierMixin,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
-    TorchEstimatorMixin,
+    TorchEstimator,
     BaseEstimator,
 ):
     """Stacked denoising autoencoder classifier (SdA).
@@ -64,7 +69,8 @@ class StackedAutoencoderClassifier(
     ----------
     hidden_layer_sizes : int or tuple of int, default=(1000, 1000, 1000)
         Widths of the hidden layers (the architecture of Vincent et al.
-        2010 on MNIST).
+        2010 on MNIST). ``()`` is a linear softmax classifier with nothing
+        to pretrain, as ``MLPClassifier(hidden_layer_sizes=())``.
     corruption_levels : float or tuple of float, default=(0.1, 0.2, 0.3)
         Masking-noise level of each layer's pretraining: the probability of
         zeroing each input of that layer. One value per hidden layer, or one
@@ -128,6 +134,10 @@ class StackedAutoencoderClassifier(
         Fraction of the labelled samples held out for early stopping.
     n_iter_no_change : int, default=10
         Patience, in epochs, for ``tol``.
+    warm_start : bool, default=False
+        Continue fine-tuning from the previous fit's weights and optimizer
+        state, without pretraining again. The labels must come from
+        ``classes_``.
     unlabeled : int, float, str or None, default=-1
         Label of the unlabelled samples: they are used in pretraining only.
         As in ``SelfTrainingClassifier``, ``-1`` means "unlabelled", so with
@@ -158,19 +168,7 @@ class StackedAutoencoderClassifier(
     pretrain_loss_curves_ : list of list of float
         Pretraining reconstruction loss after each epoch, one list per hidden
         layer (empty lists when ``pretrain_max_iter=0``).
-    loss_curve_ : list of float
-        Fine-tuning loss (cross-entropy plus L2 penalty) after each epoch.
-    validation_scores_ : list of float or None
-        Accuracy on the validation split after each fine-tuning epoch, with
-        ``early_stopping``.
-    best_validation_score_ : float or None
-        Best of ``validation_scores_``, with ``early_stopping``.
-    best_loss_ : float
-        Lowest fine-tuning loss.
-    n_iter_ : int
-        Number of fine-tuning epochs run.
-    device_ : str
-        Device the module lives on.
+    <fitted attributes of training>
 
     See Also
     --------
@@ -203,29 +201,17 @@ class StackedAutoencoderClassifier(
     """
 
     _parameter_constraints: dict = {
+        **TRAINING_PARAMETER_CONSTRAINTS,
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "corruption_levels": ["array-like", Interval(Real, 0, 1, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "solver": [StrOptions(set(SOLVERS))],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "pretrain_max_iter": [Interval(Integral, 0, None, closed="left")],
-        "pretrain_learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
+        "pretrain_learning_rate_init": [Interval(Real, 0, _FLOAT32_MAX, closed="right")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "shuffle": ["boolean"],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "unlabeled": [None, Real, str],
-        "random_state": ["random_state"],
-        "device": [str, torch.device],
-        "verbose": ["verbose"],
     }
+    _main_phase_name = "Fine-tuning"
 
     def __init__(
         self,
@@ -248,6 +234,7 @@ class StackedAutoencoderClassifier(
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
+        warm_start=False,
         unlabeled=-1,
         random_state=None,
         device="cpu",
@@ -271,6 +258,7 @@ class StackedAutoencoderClassifier(
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
         self.unlabeled = unlabeled
         self.random_state = random_state
         self.device = device
@@ -299,21 +287,59 @@ class StackedAutoencoderClassifier(
         # Elementwise for every dtype (a string array against -1 is all False).
         return ~np.asarray(y == self.unlabeled, dtype=bool).reshape(y.shape[0])
 
-    def _batch_size(self, n_samples):
-        batch_size = min(200, n_samples) if self.batch_size == "auto" else self.batch_size
-        return max(1, min(batch_size, n_samples))
+    def _classes(self, y_labelled, continuing, incremental, classes):
+        """``classes_`` of this fit."""
+        if continuing:
+            return self.classes_
+        if not incremental:
+            return np.unique(y_labelled)
+        if classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return np.unique(np.asarray(classes))
 
-    def _config(self, n_samples, max_epochs, learning_rate, incremental=False):
-        return TrainingConfig(
-            batch_size=self._batch_size(n_samples),
-            max_epochs=max_epochs,
-            learning_rate=learning_rate,
-            alpha=self.alpha,
-            shuffle=self.shuffle,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            verbose=bool(self.verbose),
-            learning_rate_schedule=schedule_for_call(self.learning_rate, incremental),
+    def _class_indices(self, y_labelled, classes, continuing):
+        """The index in ``classes`` of every labelled sample."""
+        if classes.shape[0] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs labelled samples of at least 2 classes, "
+                f"but got 1 class ({classes.tolist()[0]!r})."
+                + (
+                    f" Note that unlabeled={self.unlabeled!r} marks unlabelled samples; "
+                    "pass unlabeled=None if it is a class."
+                    if self.unlabeled is not None
+                    else ""
+                )
+            )
+        unknown = np.setdiff1d(y_labelled, classes)
+        if unknown.size:
+            where = "classes_ (fitted)" if continuing else "classes"
+            raise ValueError(
+                f"y has labels {unknown.tolist()} that are not in {where} "
+                f"{classes.tolist()}; pass every class to the first call of "
+                "partial_fit, or refit without warm_start."
+            )
+        return np.searchsorted(classes, y_labelled)
+
+    def _fit_data(self, X, y, *, continuing, incremental, classes):
+        X, y = validate_data(
+            self, X, y, reset=not continuing, accept_sparse="csr", dtype=FLOAT_DTYPES
+        )
+        sizes = as_layer_sizes(self.hidden_layer_sizes)
+        self._corruption_levels(len(sizes))
+        labelled = self._labelled_mask(y)
+        if not labelled.any():
+            raise ValueError(
+                f"No labelled sample: every label is unlabeled={self.unlabeled!r}. "
+                "Fine-tuning needs labelled samples of at least 2 classes."
+            )
+        check_classification_targets(y[labelled])
+        classes = self._classes(y[labelled], continuing, incremental, classes)
+        y_index = self._class_indices(y[labelled], classes, continuing)
+        return FitData(
+            X=X,
+            arrays=(X[labelled], y_index),
+            stratify=y_index,
+            attributes={"classes_": classes, "n_layers_": len(sizes) + 2},
         )
 
     # ------------------------------------------------------------------ fit
@@ -335,7 +361,7 @@ class StackedAutoencoderClassifier(
             The fitted estimator.
 
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit_sequence(X, y, incremental=False)
 
     def partial_fit(self, X, y, classes=None):
         """One epoch of fine-tuning on the labelled samples of ``X``.
@@ -343,14 +369,15 @@ class StackedAutoencoderClassifier(
         The first call builds the network, pretrains it on this ``X`` (as
         ``fit`` does, unless ``pretrain_max_iter=0``) and needs ``classes``;
         later calls go on fine-tuning the same network, with the optimizer's
-        state carried over, so a model fitted on a large (partly unlabelled)
-        set can keep learning from new labelled batches. ``early_stopping``
-        is ignored, and a "cosine" schedule is held at
-        ``learning_rate_init``.
+        state carried over (unlike ``MLPClassifier.partial_fit``), so a model
+        fitted on a large (partly unlabelled) set can keep learning from new
+        labelled batches. ``early_stopping`` is ignored, and a "cosine"
+        schedule is held at ``learning_rate_init``.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
         y : array-like of shape (n_samples,)
             Labels from ``classes`` (or ``classes_``); ``unlabeled`` samples
             are skipped, except by the first call's pretraining.
@@ -364,223 +391,74 @@ class StackedAutoencoderClassifier(
             The updated estimator.
 
         """
-        return self._fit(X, y, incremental=True, classes=classes)
+        return self._fit_sequence(X, y, incremental=True, classes=classes)
 
-    def _classes_and_indices(self, y_labelled, incremental, classes):
-        """``classes_`` of the fit and the class index of every labelled sample."""
-        if incremental and hasattr(self, "classes_"):
-            classes = self.classes_
-        elif incremental:
-            if classes is None:
-                raise ValueError("classes must be passed on the first call to partial_fit.")
-            classes = np.unique(np.asarray(classes))
-        else:
-            classes = np.unique(y_labelled)
-        if classes.shape[0] < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs labelled samples of at least 2 classes, "
-                f"but got 1 class ({classes.tolist()[0]!r})."
-                + (
-                    f" Note that unlabeled={self.unlabeled!r} marks unlabelled samples; "
-                    "pass unlabeled=None if it is a class."
-                    if self.unlabeled is not None and not incremental
-                    else ""
-                )
-            )
-        unknown = np.setdiff1d(y_labelled, classes)
-        if unknown.size:
-            raise ValueError(
-                f"y has labels {unknown.tolist()} that are not in classes {classes.tolist()}; "
-                "pass every class to the first call of partial_fit."
-            )
-        return classes, np.searchsorted(classes, y_labelled)
-
-    @_atomic
-    def _fit(self, X, y, incremental, classes=None):
-        self._validate_params()
-        continuing = incremental and hasattr(self, "module_")
-        X, y = validate_data(
-            self, X, y, reset=not continuing, accept_sparse="csr", dtype=_FLOAT_DTYPES
-        )
-        sizes = _as_layer_sizes(self.hidden_layer_sizes)
-        levels = self._corruption_levels(len(sizes))
-        labelled = self._labelled_mask(y)
-        if not labelled.any():
-            raise ValueError(
-                f"No labelled sample: every label is unlabeled={self.unlabeled!r}. "
-                "Fine-tuning needs labelled samples of at least 2 classes."
-            )
-        check_classification_targets(y[labelled])
-        classes, y_index = self._classes_and_indices(y[labelled], incremental, classes)
-
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        if continuing:
-            net, device, history, optimizer_state, seed = self._resumed_training_state(seed)
-            pretrain_curves = self.pretrain_loss_curves_
-        else:
-            device = resolve_device(self.device)
-            net = build_initialized(
-                lambda: StackedNet(X.shape[1], sizes, classes.shape[0], self.activation),
-                torch.Generator().manual_seed(seed),
-            ).to(device)
-            history = optimizer_state = None
-        order_generator = torch.Generator().manual_seed(seed + 1)  # batch order
-        noise_generator = torch.Generator(device=device).manual_seed(seed + 2)  # masks
-
-        if not continuing:
-            pretrain_curves = self._pretrain(
-                net, X, levels, device, order_generator, noise_generator
-            )
-        history, optimizer, has_validation = self._fine_tune(
-            net,
-            X[labelled],
-            y_index,
-            seed,
-            device,
-            order_generator,
-            noise_generator,
-            incremental=incremental,
-            history=history,
-            optimizer_state=optimizer_state,
+    def _build_net(self, data):
+        sizes = as_layer_sizes(self.hidden_layer_sizes)
+        return StackedNet(
+            data.X.shape[1], sizes, len(data.attributes["classes_"]), self.activation
         )
 
-        # Training succeeded: only now does the estimator change.
-        self.module_ = net
-        self._optimizer_state = (self.solver, optimizer.state_dict())
-        self._history = history
-        self.classes_ = classes
-        self.device_ = str(device)
-        self.n_layers_ = len(sizes) + 2
-        self.pretrain_loss_curves_ = pretrain_curves
-        self.n_iter_ = history.n_epochs
-        self.loss_curve_ = list(history.loss_curve)
-        self.best_loss_ = history.best_loss
-        if has_validation:
-            # fit_module's score is minus the validation error rate.
-            self.validation_scores_ = [1.0 + s for s in history.validation_scores]
-            self.best_validation_score_ = 1.0 + history.best_validation_score
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-        self._warn_on_stop(history, incremental=incremental)
-        return self
-
-    def _pretrain(self, net, X, levels, device, order_generator, noise_generator):
+    def _pretrain(self, net, data, order_generator, noise_generator):
         """Greedy layer-wise denoising pretraining of ``net.hidden``, in place.
 
-        Layer k is trained on the codes of layers < k, computed once per
-        layer (in batches, without gradients) rather than on the fly: it
-        costs one (n_samples, width) float32 array, and saves k frozen
-        forward passes per batch and epoch.
+        Each layer is one phase of the training loop. Layer k trains on the
+        codes of layers < k, computed once per layer (in batches, without
+        gradients) rather than on the fly: it costs one (n_samples, width)
+        float32 array, and saves k frozen forward passes per batch and epoch.
         """
+        levels = self._corruption_levels(len(net.hidden))
         curves = [[] for _ in levels]
-        if self.pretrain_max_iter == 0:
-            return curves
-        inputs = X  # input of layer k: X, then the codes of layer k - 1
-        source = BatchSource(inputs, device)
-        for k, level in enumerate(levels):
+        inputs = data.X  # input of layer k: X, then the codes of layer k - 1
+        for k, level in enumerate(levels if self.pretrain_max_iter else ()):
             if k > 0:
-                encoder = net.hidden[k - 1]
-                inputs = predict_in_batches(lambda x, f=encoder: net.activation(f(x)), source)
-                source = BatchSource(inputs, device)
-            # Pixels and sigmoid codes are probabilities: cross-entropy, as in
-            # Vincent et al.; anything else: squared error.
-            use_bce = _in_unit_interval(inputs)
-            autoencoder = TiedAutoencoderLayer(net.hidden[k], net.activation)
+                below = BatchSource(inputs, net.head.weight.device)
+                inputs = predict_in_batches(lambda x, k=k: net.encode(x, n_layers=k), below)
+            phase = self._pretraining_phase(net, k, inputs, level, noise_generator)
+            curves[k] = list(self._run_phase(phase, order_generator, data.X).loss_curve)
+        return {"pretrain_loss_curves_": curves}
 
-            def loss_fn(module, batch, level=level, use_bce=use_bce):
-                (clean,) = batch
-                logits = module(mask_noise(clean, level, noise_generator))
-                if use_bce:
-                    return F.binary_cross_entropy_with_logits(logits, clean)
-                return F.mse_loss(logits, clean)
+    def _pretraining_phase(self, net, k, inputs, level, noise_generator):
+        """Layer ``k`` as a tied denoising autoencoder of ``inputs``."""
+        autoencoder = net.layer_autoencoder(k)
+        # Pixels and sigmoid codes are probabilities: cross-entropy, as in
+        # Vincent et al.; anything else: squared error.
+        values = inputs.data if sp.issparse(inputs) else inputs
+        use_bce = values.size == 0 or (values.min() >= 0 and values.max() <= 1)
 
-            history = fit_module(
-                autoencoder,
-                loss_fn,
-                (source,),
-                make_optimizer(
-                    self.solver, autoencoder.parameters(), self.pretrain_learning_rate_init
-                ),
-                self._config(
-                    source.n_samples, self.pretrain_max_iter, self.pretrain_learning_rate_init
-                ),
-                order_generator,
-                log=lambda line, k=k: print(f"Pretraining layer {k + 1}: {line}", flush=True),
-            )
-            curves[k] = list(history.loss_curve)
-            if history.interrupted:
-                break  # Ctrl-C ends pretraining; fine-tuning still runs.
-        return curves
+        def loss_fn(module, batch):
+            (clean,) = batch
+            logits = module(mask_noise(clean, level, noise_generator))
+            if use_bce:
+                return F.binary_cross_entropy_with_logits(logits, clean)
+            return F.mse_loss(logits, clean)
 
-    def _fine_tune(
-        self,
-        net,
-        X,
-        y_index,
-        seed,
-        device,
-        order_generator,
-        noise_generator,
-        *,
-        incremental=False,
-        history=None,
-        optimizer_state=None,
-    ):
-        """Train the whole network on the labelled samples.
-
-        Returns its History, the optimizer, and whether a validation split
-        was held out. ``incremental``: one epoch, no early stopping, no
-        annealing, from ``history`` and ``optimizer_state`` when given.
-        """
-        X_val = y_val = None
-        if self.early_stopping and not incremental:
-            X, X_val, y_index, y_val = train_test_split(
-                X, y_index, test_size=self.validation_fraction, random_state=seed, stratify=y_index
-            )
-        dropout, input_dropout = self.dropout, self.input_dropout
-
-        def train_loss(module, batch):
-            X_batch, y_batch = batch
-            # Only ever called in training: validation uses error_rate.
-            logits = module(X_batch, dropout, noise_generator, input_dropout=input_dropout)
-            return F.cross_entropy(logits, y_batch)
-
-        # Early stopping watches the validation error rate, the figure
-        # reported in the end (as MLPClassifier watches the accuracy).
-        def error_rate(module, batch):
-            X_batch, y_batch = batch
-            return (module(X_batch).argmax(dim=1) != y_batch).float().mean()
-
-        def sources(X, y):
-            return (BatchSource(X, device), BatchSource(y, device, dtype=torch.long))
-
-        optimizer = make_optimizer(self.solver, net.parameters(), self.learning_rate_init)
-        if optimizer_state is not None:
-            # partial_fit goes on with the moments (and the rate an
-            # "adaptive" schedule left) of the previous call.
-            optimizer.load_state_dict(optimizer_state)
-        config = self._config(X.shape[0], 1 if incremental else self.max_iter,
-                              self.learning_rate_init, incremental)  # fmt: skip
-        history = fit_module(
-            net,
-            train_loss,
-            sources(X, y_index),
-            optimizer,
-            config,
-            order_generator,
-            val_sources=None if X_val is None else sources(X_val, y_val),
-            val_loss_fn=error_rate,
-            history=history,
-            log=lambda line: print(f"Fine-tuning: {line}", flush=True),
+        learning_rate = self.pretrain_learning_rate_init
+        return Phase(
+            module=autoencoder,
+            loss_fn=loss_fn,
+            sources=(BatchSource(inputs, net.head.weight.device),),
+            optimizer=make_optimizer(self.solver, autoencoder.parameters(), learning_rate),
+            config=self._config(inputs.shape[0], False, self.pretrain_max_iter, learning_rate),
+            name=f"Pretraining layer {k + 1}",
+            learning_rate_param="pretrain_learning_rate_init",
         )
-        return history, optimizer, X_val is not None
+
+    def _batch_loss(self, module, batch, noise_generator):
+        X, y = batch
+        logits = module(X, self.dropout, self.input_dropout, noise_generator)
+        return F.cross_entropy(logits, y)
+
+    def _batch_scores(self, module, batch):
+        # Early stopping watches the validation accuracy, as MLPClassifier.
+        X, y = batch
+        return (module(X).argmax(dim=1) == y).to(X.dtype)
 
     # ------------------------------------------------------------- inference
 
     def _apply(self, fn, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=_FLOAT_DTYPES)
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=FLOAT_DTYPES)
         return self._infer(fn, X)
 
     def decision_function(self, X):
@@ -615,8 +493,8 @@ class StackedAutoencoderClassifier(
             Labels from ``classes_``, with their dtype.
 
         """
-        index = self._apply(lambda module, X_batch: module(X_batch).argmax(dim=1), X)
-        return self.classes_[index.astype(np.intp)]
+        logits = self._apply(lambda module, X_batch: module(X_batch), X)
+        return self.classes_[logits.argmax(axis=1)]
 
     def predict_proba(self, X):
         """Probability of each class.
@@ -657,7 +535,8 @@ class StackedAutoencoderClassifier(
         Returns
         -------
         X_new : ndarray of shape (n_samples, hidden_layer_sizes[-1])
-            In the float dtype of ``X`` (float64 for non-float input).
+            In the float dtype of ``X`` (float64 for non-float input). With
+            no hidden layer, ``X`` itself, densified.
 
         """
         return self._apply(lambda module, X_batch: module.encode(X_batch), X)
@@ -667,7 +546,7 @@ class StackedAutoencoderClassifier(
     @property
     def _n_features_out(self):
         """Number of features of :meth:`transform` (for feature names)."""
-        return self.module_.hidden[-1].out_features
+        return self.module_.head.in_features
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,11 +1,11 @@
-"""The one training loop of skae.
+"""The one training loop of skae (torch only, no scikit-learn).
 
-It knows nothing of scikit-learn: it trains any ``torch.nn.Module`` with a
-loss function ``loss_fn(module, batch) -> scalar tensor`` over in-memory
-data. Batches are taken by slicing a permuted index of whole tensors (no
-per-sample ``DataLoader``), randomness comes from the generator it is given
-(never torch's global one), and scipy.sparse data is densified one batch at
-a time.
+:func:`fit_module` trains any ``torch.nn.Module`` with a loss function
+``loss_fn(module, batch) -> scalar tensor`` over in-memory data
+(:class:`~skae._tensors.BatchSource`), with randomness from the generator
+it is given only. Early stopping watches a validation *score* (higher is
+better) and restores the best weights. On ``KeyboardInterrupt`` it puts
+back the state of the last completed epoch and re-raises.
 """
 
 import copy
@@ -14,132 +14,18 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
-import scipy.sparse as sp
 import torch
 
-__all__ = [
-    "BatchSource",
-    "History",
-    "TrainingConfig",
-    "evaluate_loss",
-    "fit_module",
-    "make_optimizer",
-    "predict_in_batches",
-    "resolve_device",
-    "schedule_for_call",
-    "set_learning_rate",
-]
+from ._optim import (
+    ADAPTIVE_FACTOR,
+    ADAPTIVE_MIN_LEARNING_RATE,
+    CosineSchedule,
+    current_learning_rate,
+    set_learning_rate,
+)
+from ._tensors import INFERENCE_BATCH_SIZE, batch_indices, get_batch
 
-LBFGS_ITERATIONS_PER_EPOCH = 20
-# Inference needs no gradients, so it can use bigger batches than training.
-_INFERENCE_BATCH_SIZE = 4096
-LEARNING_RATE_SCHEDULES = ("constant", "adaptive", "cosine")
-# sklearn's "adaptive" schedule: divide by 5 on a plateau, stop below 1e-6.
-_ADAPTIVE_FACTOR = 5.0
-_ADAPTIVE_MIN_LEARNING_RATE = 1e-6
-
-
-def resolve_device(device):
-    """Turn ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"auto"``... into a ``torch.device``.
-
-    Raises
-    ------
-    ValueError
-        If the name is not a device torch knows, or names a device that this
-        machine does not have.
-
-    """
-    if isinstance(device, torch.device):
-        device = str(device)
-    if device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(
-            f"device={device!r} is not a device name torch understands; "
-            "use 'cpu', 'cuda', 'cuda:N', 'mps' or 'auto'."
-        ) from None
-    if resolved.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(
-                f"device={device!r} was requested, but CUDA is not available "
-                f"(torch {torch.__version__}, torch.cuda.is_available() is False). "
-                "Use device='cpu', or device='auto' to use a GPU only when present."
-            )
-        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
-            raise ValueError(
-                f"device={device!r} was requested, but only "
-                f"{torch.cuda.device_count()} CUDA device(s) are visible."
-            )
-    elif resolved.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(
-            f"device={device!r} was requested, but MPS is not available on this "
-            "machine. Use device='cpu' or device='auto'."
-        )
-    elif resolved.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(
-            f"device={device!r} is not supported; use 'cpu', 'cuda', 'mps' or 'auto'."
-        )
-    return resolved
-
-
-class BatchSource:
-    """Rows of one array, served as float32 tensors on ``device``.
-
-    A dense array is moved to the device once; a scipy.sparse matrix stays
-    sparse on the host and only the requested rows are densified.
-
-    Parameters
-    ----------
-    data : ndarray or scipy.sparse matrix of shape (n_samples, ...)
-    device : torch.device
-    dtype : torch.dtype, default=torch.float32
-        ``torch.long`` for class labels.
-
-    """
-
-    def __init__(self, data, device, dtype=torch.float32):
-        self.device = device
-        self.dtype = dtype
-        self.n_samples = data.shape[0]
-        if sp.issparse(data):
-            self._sparse = sp.csr_matrix(data)
-            self._tensor = None
-        else:
-            self._sparse = None
-            self._tensor = _to_tensor(data, device, dtype)
-
-    def take(self, index):
-        """Rows at ``index`` (a 1-D LongTensor, best already on ``device``)."""
-        if self._tensor is not None:
-            return self._tensor.index_select(0, index.to(self.device))
-        rows = self._sparse[index.cpu().numpy()].toarray()
-        return torch.from_numpy(rows).to(self.device, self.dtype)
-
-    def slice(self, start, stop):
-        """Rows ``start:stop`` in order (a view for dense data)."""
-        if self._tensor is not None:
-            return self._tensor[start:stop]
-        rows = self._sparse[start:stop].toarray()
-        return torch.from_numpy(rows).to(self.device, self.dtype)
-
-
-def _to_tensor(array, device, dtype):
-    array = np.asarray(array)
-    numpy_dtype = torch.empty((), dtype=dtype).numpy().dtype
-    # Share memory when we can; copy read-only arrays (memmaps), which torch
-    # cannot wrap without warning, and anything of another dtype.
-    if array.dtype != numpy_dtype or not array.flags.writeable:
-        array = np.array(array, dtype=numpy_dtype, order="C")
-    else:
-        array = np.ascontiguousarray(array)
-    return torch.from_numpy(array).to(device)
+__all__ = ["History", "TrainingConfig", "TrainingDiverged", "evaluate_mean", "fit_module"]
 
 
 @dataclass
@@ -169,74 +55,24 @@ class History:
     best_validation_score: float = -math.inf
     no_improvement_count: int = 0
     n_epochs: int = 0
+    n_samples_seen: int = 0
     stopped_early: bool = False
-    interrupted: bool = False
 
 
-def make_optimizer(solver, parameters, learning_rate):
-    """Optimizer called ``solver`` ("adam", "sgd", "rmsprop", "adamw", "lbfgs").
+class TrainingDiverged(FloatingPointError):
+    """The training loss or the validation score stopped being finite.
 
-    ``learning_rate`` is ignored by "lbfgs", whose line search sets the steps.
+    Carries what a caller needs to explain it: the epoch, what became
+    non-finite, and the learning rate in use.
     """
-    parameters = list(parameters)
-    if solver == "adam":
-        return torch.optim.Adam(parameters, lr=learning_rate)
-    if solver == "adamw":
-        return torch.optim.AdamW(parameters, lr=learning_rate)
-    if solver == "sgd":
-        # sklearn's MLP defaults: momentum 0.9 with Nesterov.
-        return torch.optim.SGD(parameters, lr=learning_rate, momentum=0.9, nesterov=True)
-    if solver == "rmsprop":
-        return torch.optim.RMSprop(parameters, lr=learning_rate)
-    if solver == "lbfgs":
-        # An epoch is one step of up to 20 L-BFGS iterations (torch's
-        # default): torch's L-BFGS barely progresses when each step() is
-        # limited to a single iteration.
-        # Like sklearn's MLP, L-BFGS ignores the learning rate: the strong
-        # Wolfe line search chooses every step length.
-        return torch.optim.LBFGS(
-            parameters,
-            lr=1.0,
-            max_iter=LBFGS_ITERATIONS_PER_EPOCH,
-            line_search_fn="strong_wolfe",
+
+    def __init__(self, epoch, quantity, value, learning_rate):
+        self.epoch, self.quantity, self.value = epoch, quantity, value
+        self.learning_rate = learning_rate
+        super().__init__(
+            f"Training diverged at epoch {epoch}: the {quantity} became {value} "
+            f"(learning rate {learning_rate:.3g})."
         )
-    raise ValueError(
-        f"Unknown solver {solver!r}; expected 'adam', 'adamw', 'sgd', 'rmsprop' or 'lbfgs'."
-    )
-
-
-def schedule_for_call(learning_rate, incremental):
-    """The schedule one call trains with: ``partial_fit`` has nothing to anneal.
-
-    A "cosine" schedule spans the epochs of one call; ``partial_fit`` trains
-    a single epoch per call, so it keeps the rate constant instead.
-    """
-    return "constant" if incremental and learning_rate == "cosine" else learning_rate
-
-
-def set_learning_rate(optimizer, learning_rate):
-    """Set the learning rate of every parameter group of ``optimizer``."""
-    for group in optimizer.param_groups:
-        group["lr"] = learning_rate
-
-
-class _CosineSchedule:
-    """Cosine annealing from ``config.learning_rate`` to 0 over the call's epochs.
-
-    Updated before every batch rather than every epoch, so that a run of a
-    few epochs still decays smoothly.
-    """
-
-    def __init__(self, optimizer, config, n_samples):
-        self.optimizer = optimizer
-        self.base = config.learning_rate
-        self.n_steps = config.max_epochs * math.ceil(n_samples / config.batch_size)
-        self.step = 0
-
-    def before_batch(self):
-        progress = min(self.step / self.n_steps, 1.0)
-        set_learning_rate(self.optimizer, self.base * 0.5 * (1.0 + math.cos(math.pi * progress)))
-        self.step += 1
 
 
 def _l2_penalty(module, alpha, batch_len):
@@ -246,36 +82,15 @@ def _l2_penalty(module, alpha, batch_len):
     return (0.5 * alpha / batch_len) * squares
 
 
-def _batch_indices(n_samples, batch_size, shuffle, generator, device=None):
-    """Index tensors of the batches of one epoch (None means "in order").
-
-    The permutation is drawn on the CPU (so that it depends only on the
-    generator, whatever the device) and moved to ``device`` once per epoch.
-    """
-    order = None
-    if shuffle:
-        order = torch.randperm(n_samples, generator=generator).to(device or "cpu")
-    for start in range(0, n_samples, batch_size):
-        stop = min(start + batch_size, n_samples)
-        yield start, stop, (order[start:stop] if order is not None else None)
-
-
-def _get_batch(sources, start, stop, index):
-    if index is None:
-        return tuple(source.slice(start, stop) for source in sources)
-    return tuple(source.take(index) for source in sources)
-
-
 def _train_epoch_stochastic(module, loss_fn, sources, optimizer, config, generator, schedule):
     n_samples = sources[0].n_samples
     total = torch.zeros((), device=sources[0].device)
-    for start, stop, index in _batch_indices(
+    for start, stop, index in batch_indices(
         n_samples, config.batch_size, config.shuffle, generator, sources[0].device
     ):
         if schedule is not None:
             schedule.before_batch()
-        batch = _get_batch(sources, start, stop, index)
-        loss = loss_fn(module, batch)
+        loss = loss_fn(module, get_batch(sources, start, stop, index))
         if config.alpha:
             loss = loss + _l2_penalty(module, config.alpha, stop - start)
         optimizer.zero_grad(set_to_none=True)
@@ -288,58 +103,112 @@ def _train_epoch_stochastic(module, loss_fn, sources, optimizer, config, generat
 def _train_epoch_lbfgs(module, loss_fn, sources, optimizer, config, generator, schedule):
     n_samples = sources[0].n_samples
 
-    def closure():
-        # The full-batch loss and gradient, accumulated over batches so that
-        # big (or sparse) data never has to be densified at once.
-        optimizer.zero_grad(set_to_none=True)
+    def full_batch_loss():
+        # Accumulated over batches, so big (or sparse) data is never
+        # densified at once; with gradients inside the L-BFGS step.
         total = 0.0
-        for start, stop, index in _batch_indices(n_samples, config.batch_size, False, generator):
-            batch = _get_batch(sources, start, stop, index)
-            loss = loss_fn(module, batch) * ((stop - start) / n_samples)
-            loss.backward()
+        for start, stop, _ in batch_indices(n_samples, config.batch_size, False, None):
+            loss = loss_fn(module, get_batch(sources, start, stop, None))
+            loss = loss * ((stop - start) / n_samples)
+            if torch.is_grad_enabled():
+                loss.backward()
             total += loss.detach()
         if config.alpha:
             penalty = _l2_penalty(module, config.alpha, n_samples)
-            penalty.backward()
+            if torch.is_grad_enabled():
+                penalty.backward()
             total += penalty.detach()
         return total
 
+    def closure():
+        optimizer.zero_grad(set_to_none=True)
+        return full_batch_loss()
+
     optimizer.step(closure)
-    # The loss at the new point, as the stochastic solvers report it.
-    return _full_loss(module, loss_fn, sources, config)
+    with torch.no_grad():  # the loss at the new point, as the other solvers report it
+        return float(full_batch_loss())
 
 
 @torch.no_grad()
-def _full_loss(module, loss_fn, sources, config):
-    n_samples = sources[0].n_samples
-    total = 0.0
-    for start, stop, _ in _batch_indices(n_samples, config.batch_size, False, None):
-        batch = _get_batch(sources, start, stop, None)
-        total += loss_fn(module, batch).item() * (stop - start)
-    loss = total / n_samples
-    if config.alpha:
-        loss += _l2_penalty(module, config.alpha, n_samples).item()
-    return loss
-
-
-@torch.no_grad()
-def evaluate_loss(module, loss_fn, sources, batch_size=_INFERENCE_BATCH_SIZE):
-    """Mean of ``loss_fn`` over all rows of ``sources``, in eval mode."""
+def evaluate_mean(module, fn, sources, batch_size=INFERENCE_BATCH_SIZE):
+    """Mean over all rows of ``fn(module, batch)`` (per-row values), in eval mode."""
     was_training = module.training
     module.eval()
     try:
         n_samples = sources[0].n_samples
         total = 0.0
-        for start, stop, _ in _batch_indices(n_samples, batch_size, False, None):
-            batch = _get_batch(sources, start, stop, None)
-            total += loss_fn(module, batch).item() * (stop - start)
+        for start, stop, _ in batch_indices(n_samples, batch_size, False, None):
+            total += fn(module, get_batch(sources, start, stop, None)).double().sum().item()
         return total / n_samples
     finally:
         module.train(was_training)
 
 
-def _snapshot(module):
-    return {name: value.detach().clone() for name, value in module.state_dict().items()}
+def _snapshot(module, optimizer=None):
+    weights = {name: value.detach().clone() for name, value in module.state_dict().items()}
+    return weights, None if optimizer is None else copy.deepcopy(optimizer.state_dict())
+
+
+def _restore(module, optimizer, snapshot):
+    weights, optimizer_state = snapshot
+    module.load_state_dict(weights)
+    if optimizer_state is not None:
+        optimizer.load_state_dict(optimizer_state)
+
+
+def _record_epoch(history, loss, score, n_samples, tol):
+    """Append one completed epoch; return whether it improved and set a new best score."""
+    history.n_epochs += 1
+    history.n_samples_seen += n_samples
+    history.loss_curve.append(loss)
+    new_best = False
+    if score is None:
+        improved = loss <= history.best_loss - tol
+    else:
+        history.validation_scores.append(score)
+        improved = score >= history.best_validation_score + tol
+        new_best = score > history.best_validation_score
+        history.best_validation_score = max(history.best_validation_score, score)
+    history.best_loss = min(history.best_loss, loss)
+    history.no_improvement_count = 0 if improved else history.no_improvement_count + 1
+    return new_best
+
+
+def _on_plateau(history, optimizer, config, log):
+    """After an epoch without progress: lower the rate ("adaptive") or stop."""
+    if history.no_improvement_count <= config.n_iter_no_change:
+        return False
+    learning_rate = current_learning_rate(optimizer)
+    adaptive = config.learning_rate_schedule == "adaptive"
+    if adaptive and not isinstance(optimizer, torch.optim.LBFGS):
+        if learning_rate > ADAPTIVE_MIN_LEARNING_RATE:
+            set_learning_rate(optimizer, learning_rate / ADAPTIVE_FACTOR)
+            history.no_improvement_count = 0
+            if config.verbose:
+                log(f"Learning rate set to {learning_rate / ADAPTIVE_FACTOR:.3g}")
+            return False
+    history.stopped_early = True
+    return True
+
+
+def _epoch_outcome(module, loss, optimizer, history, score_fn, val_sources):
+    """The epoch's validation score (or None); raises if anything diverged."""
+    epoch = history.n_epochs + 1
+    if not math.isfinite(loss):
+        raise TrainingDiverged(epoch, "training loss", loss, current_learning_rate(optimizer))
+    if val_sources is None:
+        return None
+    score = evaluate_mean(module, score_fn, val_sources)
+    if not math.isfinite(score):
+        raise TrainingDiverged(epoch, "validation score", score, current_learning_rate(optimizer))
+    return score
+
+
+def _make_schedule(optimizer, config, n_samples):
+    if config.learning_rate_schedule != "cosine" or isinstance(optimizer, torch.optim.LBFGS):
+        return None  # L-BFGS's line search sets its own steps
+    n_steps = config.max_epochs * math.ceil(n_samples / config.batch_size)
+    return CosineSchedule(optimizer, config.learning_rate, n_steps)
 
 
 def fit_module(
@@ -351,62 +220,37 @@ def fit_module(
     generator,
     *,
     val_sources=None,
-    val_loss_fn=None,
+    score_fn=None,
     history=None,
     log=None,
 ):
     """Train ``module`` in place for up to ``config.max_epochs`` epochs.
 
-    Parameters
-    ----------
-    module : torch.nn.Module
-    loss_fn : callable ``(module, batch) -> scalar tensor``
-        Mean training loss of a batch; ``batch`` is a tuple with one tensor
-        per source.
-    train_sources : tuple of BatchSource
-        Training data, all with the same number of rows.
-    optimizer : torch.optim.Optimizer
-        Built on ``module``'s parameters (see :func:`make_optimizer`).
-    config : TrainingConfig
-    generator : torch.Generator
-        CPU generator for the batch order.
-    val_sources : tuple of BatchSource, optional
-        Held-out data: enables early stopping on it, and the weights of the
-        best validation epoch are restored at the end.
-    val_loss_fn : callable, optional
-        Loss used on ``val_sources`` (default ``loss_fn``); the validation
-        score is its negative.
-    history : History, optional
-        Continue from an earlier call (warm start, ``partial_fit``).
-        Training starts from the optimizer's current learning rate; the
-        caller sets it (:func:`set_learning_rate`) for a fresh fit.
-    log : callable, optional
-        Receives one line per epoch when ``config.verbose``; default prints.
+    ``loss_fn(module, batch)`` is the mean training loss of a batch (a
+    tuple with one tensor per source of ``train_sources``); ``optimizer``
+    is built on ``module``'s parameters, at the learning rate to start
+    from; ``generator`` (CPU) draws the batch order. With ``val_sources``,
+    ``score_fn(module, batch)`` gives per-row scores (higher is better)
+    whose mean is the epoch's validation score: training stops when it
+    stalls and the best epoch's weights are restored. ``history`` continues
+    an earlier call; ``log`` receives one line per epoch when
+    ``config.verbose``.
 
-    Returns
-    -------
-    History
-
-    Raises
-    ------
-    FloatingPointError
-        If the training loss stops being finite; ``module`` is then left in
-        an undefined state, so callers train a copy.
-
+    Returns the :class:`History`. Raises :class:`TrainingDiverged` when the
+    loss or the score stops being finite (``module`` is then in an
+    undefined state, so callers train a copy). On ``KeyboardInterrupt`` the
+    module and optimizer are put back as they were after the last completed
+    epoch (the best one under early stopping), ``history`` lists only
+    completed epochs, and the interrupt is re-raised.
     """
     history = History() if history is None else history
     log = log or (lambda line: print(line, file=sys.stdout, flush=True))
-    val_loss_fn = val_loss_fn or loss_fn
-    is_lbfgs = isinstance(optimizer, torch.optim.LBFGS)
-    run_epoch = _train_epoch_lbfgs if is_lbfgs else _train_epoch_stochastic
-    # L-BFGS's line search sets its own steps: no schedule applies to it.
-    schedule = None
-    if config.learning_rate_schedule == "cosine" and not is_lbfgs:
-        schedule = _CosineSchedule(optimizer, config, train_sources[0].n_samples)
-    adaptive = config.learning_rate_schedule == "adaptive" and not is_lbfgs
-    best_state = None
+    run_epoch = (
+        _train_epoch_lbfgs if isinstance(optimizer, torch.optim.LBFGS) else _train_epoch_stochastic
+    )
+    schedule = _make_schedule(optimizer, config, train_sources[0].n_samples)
     history.stopped_early = False
-    history.interrupted = False
+    last_epoch, best = _snapshot(module, optimizer), None
     module.train()
     try:
         for _ in range(config.max_epochs):
@@ -414,69 +258,26 @@ def fit_module(
             loss = run_epoch(
                 module, loss_fn, train_sources, optimizer, config, generator, schedule
             )
-            if not math.isfinite(loss):
-                raise FloatingPointError(
-                    f"Training diverged at epoch {history.n_epochs + 1}: the loss "
-                    f"became {loss}. The learning rate (learning_rate_init="
-                    f"{config.learning_rate}) is probably too high for this data: "
-                    "lower it (e.g. by 10x), or scale X (StandardScaler, MinMaxScaler)."
-                )
-            history.n_epochs += 1
-            history.loss_curve.append(loss)
-            line = f"Epoch {history.n_epochs}, loss = {loss:.6g}"
-            if val_sources is not None:
-                val_loss = evaluate_loss(module, val_loss_fn, val_sources)
-                score = -val_loss
-                history.validation_scores.append(score)
-                line += f", validation loss = {val_loss:.6g}"
-                improved = score >= history.best_validation_score + config.tol
-                if score > history.best_validation_score:
-                    history.best_validation_score = score
-                    best_state = _snapshot(module)
-            else:
-                improved = loss <= history.best_loss - config.tol
-            history.best_loss = min(history.best_loss, loss)
-            history.no_improvement_count = 0 if improved else history.no_improvement_count + 1
+            score = _epoch_outcome(module, loss, optimizer, history, score_fn, val_sources)
+            if _record_epoch(history, loss, score, train_sources[0].n_samples, config.tol):
+                best = _snapshot(module)
+            last_epoch = _snapshot(module, optimizer)
             if config.verbose:
-                log(f"{line}, time = {time.perf_counter() - tic:.2f}s")
-            if history.no_improvement_count > config.n_iter_no_change:
-                learning_rate = optimizer.param_groups[0]["lr"]
-                if adaptive and learning_rate > _ADAPTIVE_MIN_LEARNING_RATE:
-                    # A plateau: go on with a smaller step instead of stopping.
-                    set_learning_rate(optimizer, learning_rate / _ADAPTIVE_FACTOR)
-                    history.no_improvement_count = 0
-                    if config.verbose:
-                        log(f"Learning rate set to {learning_rate / _ADAPTIVE_FACTOR:.3g}")
-                    continue
-                history.stopped_early = True
+                log(_epoch_line(history, loss, score, time.perf_counter() - tic))
+            if _on_plateau(history, optimizer, config, log):
                 break
     except KeyboardInterrupt:
-        # Like skorch: Ctrl-C ends training but keeps a usable model.
-        history.interrupted = True
-        if config.verbose:
-            log(f"Training interrupted by the user after {history.n_epochs} epoch(s).")
-    if best_state is not None:
-        module.load_state_dict(best_state)
-    module.eval()
+        _restore(module, optimizer, last_epoch)
+        raise
+    finally:
+        if best is not None:  # early stopping keeps the best validation epoch
+            _restore(module, optimizer, best)
+        module.eval()
     return history
 
 
-@torch.no_grad()
-def predict_in_batches(fn, source, batch_size=_INFERENCE_BATCH_SIZE):
-    """Apply ``fn`` to the rows of ``source`` in eval mode, as a numpy array."""
-    outputs = []
-    for start in range(0, source.n_samples, batch_size):
-        stop = min(start + batch_size, source.n_samples)
-        outputs.append(fn(source.slice(start, stop)).detach().cpu())
-    if not outputs:
-        raise ValueError("No rows to predict on.")
-    return torch.cat(outputs).numpy()
-
-
-def copy_for_training(module, optimizer):
-    """Deep copies of ``module`` and its ``optimizer`` that still belong together.
-
-    Warm starts train the copies, so that an error mid-training leaves the
-    fitted estimator exactly as it was.
-    """
-    return copy.deepcopy((module, optimizer))
+def _epoch_line(history, loss, score, seconds):
+    line = f"Epoch {history.n_epochs}, loss = {loss:.6g}"
+    if score is not None:
+        line += f", validation score = {score:.6g}"
+    return f"{line}, time = {seconds:.2f}s"

@@ -10,8 +10,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseAutoencoder, _as_layer_sizes
-from ._modules import GaussianAutoencoder, build_autoencoder
+from ._autoencoder_base import BaseAutoencoder
+from ._estimator import as_layer_sizes, document_fitted_attributes
+from ._nets import GaussianAutoencoder, build_autoencoder
 
 # score_samples estimates E_q[log p(x|z)] with these many draws of z per
 # sample. The draws of the standard normal noise are the same for every
@@ -22,6 +23,10 @@ _N_SCORE_DRAWS = 16
 _SCORE_SEED = 0
 
 
+@document_fitted_attributes(
+    loss="the negative (beta-)ELBO per sample, in nats, from one draw of z",
+    score="the ELBO per sample, in nats",
+)
 class VariationalAutoencoder(BaseAutoencoder):
     """Variational autoencoder: Gaussian encoder, reparameterised sampling.
 
@@ -67,26 +72,13 @@ class VariationalAutoencoder(BaseAutoencoder):
     Attributes
     ----------
     module_ : torch.nn.Module
-        The trained network (``module_.inner`` holds the encoder and
-        decoder; ``module_.decoder_log_var`` the Gaussian decoder's
-        log-variance).
+        The trained network (``module_.encoder``, ``module_.decoder``, and
+        ``module_.decoder_log_var``, the Gaussian decoder's log-variance).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
-    loss_curve_ : list of float
-        Training loss at the end of each epoch: the negative (beta-)ELBO
-        per sample, in nats, from single-sample estimates.
-    validation_scores_ : list of float or None
-        Validation ELBO after each epoch, with ``early_stopping``.
-    best_validation_score_ : float or None
-        Best of ``validation_scores_``, with ``early_stopping``.
-    best_loss_ : float
-        Lowest training loss, or the validation loss of the restored epoch.
-    n_iter_ : int
-        Number of epochs run.
-    device_ : str
-        Device the module lives on.
+    <fitted attributes of training>
 
     See Also
     --------
@@ -174,25 +166,24 @@ class VariationalAutoencoder(BaseAutoencoder):
         )
         self.beta = beta
 
-    def _build_module(self, n_features):
+    # The KL term regularises the code: unneeded latent dimensions collapse
+    # to the prior instead of copying the input.
+    _overcomplete_ok = True
+
+    def _build_net(self, data):
         inner = build_autoencoder(
             architecture=self.architecture,
-            n_features=n_features,
+            n_features=data.X.shape[1],
             n_components=self.n_components,
-            hidden_layer_sizes=_as_layer_sizes(self.hidden_layer_sizes),
+            hidden_layer_sizes=as_layer_sizes(self.hidden_layer_sizes),
             activation=self.activation,
             output_activation=self.output_activation,
             image_shape=self._image_shape(),
-            conv_channels=_as_layer_sizes(self.conv_channels),
+            conv_channels=as_layer_sizes(self.conv_channels, "conv_channels"),
             unpooling=self.unpooling,
             n_encoder_outputs=2 * self.n_components,
         )
         return GaussianAutoencoder(inner, self.n_components)
-
-    def _allows_overcomplete(self):
-        # The KL term regularises the code: unneeded latent dimensions
-        # collapse to the prior instead of copying the input.
-        return True
 
     def _check_settings(self, X):
         super()._check_settings(X)
@@ -215,86 +206,35 @@ class VariationalAutoencoder(BaseAutoencoder):
             (X - mean).pow(2) * torch.exp(-log_var) + log_var + math.log(2 * math.pi)
         ).sum(dim=1)
 
-    @staticmethod
-    def _kl(mean, log_var):
-        """KL(N(mean, exp(log_var)) || N(0, I)) of each sample: (B,)."""
-        return 0.5 * (mean.pow(2) + torch.exp(log_var) - 1 - log_var).sum(dim=1)
+    def _elbo(self, module, X_input, X_target, eps, beta=1.0):
+        """(beta-)ELBO of each sample: E_q over the draws ``eps`` (S, B or 1, k).
 
-    def _elbo(self, module, X, eps, beta=1.0):
-        """ELBO of each sample, E_q averaged over the draws ``eps`` (S, B or 1, k)."""
-        mean, log_var = module.encode_distribution(X)  # (B, k) each
+        q(z|x) is computed from ``X_input`` and the likelihood of
+        ``X_target``; the KL term has its closed form.
+        """
+        mean, log_var = module.encode_distribution(X_input)  # (B, k) each
         std = torch.exp(0.5 * log_var)
-        log_lik = torch.zeros(X.shape[0], dtype=X.dtype, device=X.device)
-        for draw in eps:
-            log_lik = log_lik + self._log_likelihood(
-                module, module.decode_logits(mean + std * draw), X
-            )
-        return log_lik / len(eps) - beta * self._kl(mean, log_var)
+        log_lik = sum(
+            self._log_likelihood(module, module.decode_logits(mean + std * draw), X_target)
+            for draw in eps
+        )
+        kl = 0.5 * (mean.pow(2) + torch.exp(log_var) - 1 - log_var).sum(dim=1)
+        return log_lik / len(eps) - beta * kl
 
-    def _loss(self, module, X_input, X_target, generator=None):
+    def _loss(self, module, X_input, X_target, generator):
         # One reparameterised draw per sample, from the fit's generator.
         shape = (1, X_input.shape[0], self.n_components)
         eps = torch.randn(shape, generator=generator, device=X_input.device, dtype=X_input.dtype)
-        # Fit on the target's likelihood; X_input == X_target unless a
-        # subclass corrupts the input.
-        mean, log_var = module.encode_distribution(X_input)
-        z = mean + torch.exp(0.5 * log_var) * eps[0]
-        log_lik = self._log_likelihood(module, module.decode_logits(z), X_target)
-        return -(log_lik - self.beta * self._kl(mean, log_var)).mean()
+        return -self._elbo(module, X_input, X_target, eps, self.beta).mean()
 
-    def _score_draws(self, dtype, device):
-        generator = torch.Generator().manual_seed(_SCORE_SEED)
-        eps = torch.randn(
-            (_N_SCORE_DRAWS, 1, self.n_components), generator=generator, dtype=torch.float64
+    def _sample_scores(self, module, X):
+        # The true ELBO (beta=1) with fixed draws: deterministic per sample.
+        draws = torch.randn(
+            (_N_SCORE_DRAWS, 1, self.n_components),
+            generator=torch.Generator().manual_seed(_SCORE_SEED),
+            dtype=torch.float64,
         )
-        return eps.to(device=device, dtype=dtype)
-
-    def _validation_loss(self, module, X):
-        return -self._elbo(module, X, self._score_draws(X.dtype, X.device)).mean()
-
-    def score_samples(self, X):
-        """Evidence lower bound (ELBO) of each sample, in nats.
-
-        ``E_q[log p(x|z)] - KL(q(z|x) || p(z))``, with the KL in closed form
-        and the expectation estimated from 16 draws of z per sample. The
-        draws use the same fixed standard-normal noise for every sample,
-        so the result is deterministic and does not depend on the other
-        rows of ``X``. The true ELBO (``beta=1``), whatever ``beta`` was
-        used in training.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to score.
-
-        Returns
-        -------
-        elbo : ndarray of shape (n_samples,)
-            Lower bound on ``log p(x)`` of each sample; higher is better.
-        """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-
-        def elbo(module, X_batch):
-            return self._elbo(module, X_batch, self._score_draws(X_batch.dtype, X_batch.device))
-
-        return self._infer(elbo, X)
-
-    def score(self, X, y=None):
-        """Mean ELBO of the samples, in nats (higher is better).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to score.
-        y : None
-            Ignored; present for API consistency.
-
-        Returns
-        -------
-        score : float
-        """
-        return float(np.mean(self.score_samples(X)))
+        return self._elbo(module, X, X, draws.to(device=X.device, dtype=X.dtype))
 
     @validate_params(
         {

@@ -7,7 +7,8 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits
 
 from skae import AutoencoderTransformer
-from skae._conv import ConvAutoencoder, ConvDecoder, pooled_sizes
+from skae._layers import ConvDecoder, pooled_sizes
+from skae._nets import ConvAutoencoder
 
 
 @pytest.fixture(scope="module")

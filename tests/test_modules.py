@@ -5,7 +5,7 @@ from sklearn.datasets import load_digits
 from torch import nn
 
 from skae import AutoencoderTransformer
-from skae._modules import TiedMLPAutoencoder
+from skae._nets import TiedMLPAutoencoder, build_autoencoder
 
 
 def test_tied_decoder_uses_transposed_encoder_weights():
@@ -17,7 +17,14 @@ def test_tied_decoder_uses_transposed_encoder_weights():
     code = torch.randn(4, 3)
     expected = torch.tanh(code @ w2 + b1) @ w1 + b2
     torch.testing.assert_close(module.decode_logits(code), expected)
-    untied = AutoencoderTransformer(n_components=3, hidden_layer_sizes=(5,))._build_module(6)
+    untied = build_autoencoder(
+        architecture="mlp",
+        n_features=6,
+        n_components=3,
+        hidden_layer_sizes=(5,),
+        activation="tanh",
+        output_activation="identity",
+    )
     n_untied = sum(p.numel() for p in untied.parameters())
     n_tied = sum(p.numel() for p in module.parameters())
     assert n_tied == n_untied - (6 * 5 + 5 * 3)  # the decoder's weights are shared

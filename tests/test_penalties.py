@@ -7,7 +7,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from torch import nn
 
 from skae import AutoencoderTransformer
-from skae._modules import EncoderDecoder
+from skae._nets import EncoderDecoder
 from skae._penalties import jacobian_frobenius_sq, kl_sparsity, l1_activity
 
 

@@ -12,7 +12,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import check_classifiers_classes
 
 from skae import StackedAutoencoderClassifier
-from skae._nn import StackedNet, TiedAutoencoderLayer, build_initialized, mask_noise
+from skae._classifier_net import StackedNet
+from skae._layers import build_initialized, mask_noise
 
 # Small and fast: the tests exercise behaviour, the benchmark the quality.
 FAST = {
@@ -243,8 +244,8 @@ def test_mask_noise():
 
 def test_tied_layer_shares_the_encoder():
     net = build_initialized(lambda: StackedNet(6, (4,), 2, "logistic"), torch.Generator())
-    layer = TiedAutoencoderLayer(net.hidden[0], net.activation)
-    assert layer.encoder.weight is net.hidden[0].weight
+    layer = net.layer_autoencoder(0)
+    assert layer.encoder[0].weight is net.hidden[0].weight
     assert layer(torch.zeros(3, 6)).shape == (3, 6)
     assert sum(p.numel() for p in layer.parameters()) == 4 * 6 + 4 + 6
 

@@ -8,15 +8,11 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
-from skae._nn import MLPAutoencoder, build_initialized
-from skae._training import (
-    BatchSource,
-    TrainingConfig,
-    fit_module,
-    make_optimizer,
-    predict_in_batches,
-    resolve_device,
-)
+from skae._layers import build_initialized
+from skae._nets import MLPAutoencoder
+from skae._optim import make_optimizer
+from skae._tensors import BatchSource, predict_in_batches, resolve_device
+from skae._training import TrainingConfig, fit_module
 
 CPU = torch.device("cpu")
 

@@ -1,0 +1,348 @@
+"""BaseAutoencoder: the scikit-learn side shared by every skae autoencoder.
+
+It declares the parameters, checks the settings that need the data, and
+provides ``fit``, ``partial_fit``, ``transform``, ``inverse_transform`` and
+``score``. Variants plug in through four hooks: a net factory
+(``_build_net``), a loss term (``_loss``), a corruption (``_corrupt``) and
+a per-sample score (``_sample_scores``, also the validation score).
+"""
+
+from abc import ABCMeta, abstractmethod
+from numbers import Integral
+
+import numpy as np
+import scipy.sparse as sp
+import torch.nn.functional as F
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils import check_array
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._estimator import (
+    FLOAT_DTYPES,
+    TRAINING_PARAMETER_CONSTRAINTS,
+    FitData,
+    TorchEstimator,
+    as_layer_sizes,
+)
+from ._layers import ACTIVATIONS
+from ._settings import check_architecture, image_shape_of
+
+
+class BaseAutoencoder(
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    TorchEstimator,
+    BaseEstimator,
+    metaclass=ABCMeta,
+):
+    """Shared machinery of skae's autoencoders; use a subclass.
+
+    See :class:`skae.AutoencoderTransformer` for the parameters.
+    """
+
+    _parameter_constraints: dict = {
+        **TRAINING_PARAMETER_CONSTRAINTS,
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "output_activation": [StrOptions({"identity", "sigmoid"})],
+        "loss": [StrOptions({"mse", "bce"})],
+        # Architecture: MLP, convolutional (image_shape), or user modules.
+        "architecture": [StrOptions({"mlp", "conv"}), callable],
+        "image_shape": ["array-like", None],
+        "conv_channels": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "unpooling": [StrOptions({"nearest", "max"})],
+    }
+    # Whether n_components > n_features makes sense without more settings.
+    _overcomplete_ok = False
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        output_activation="identity",
+        loss="mse",
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate_init=0.001,
+        learning_rate="constant",
+        max_iter=200,
+        tol=1e-4,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        warm_start=False,
+        random_state=None,
+        device="cpu",
+        verbose=False,
+        architecture="mlp",
+        image_shape=None,
+        conv_channels=(16, 32),
+        unpooling="nearest",
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.loss = loss
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.tol = tol
+        self.shuffle = shuffle
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.architecture = architecture
+        self.image_shape = image_shape
+        self.conv_channels = conv_channels
+        self.unpooling = unpooling
+
+    # ------------------------------------------------------------------ hooks
+
+    @abstractmethod
+    def _build_net(self, data):
+        """The net factory: a new, uninitialised net for ``data`` (a FitData).
+
+        It implements the encode/decode interface of
+        :class:`skae._nets.EncoderDecoder`. skae's own nets are built on the
+        meta device and initialised afterwards, so they must not initialise
+        their weights from data.
+        """
+
+    def _corrupt(self, X, generator):
+        """Training input made from the clean batch ``X`` (identity here)."""
+        return X
+
+    def _reconstruction_loss(self, module, logits, target):
+        """Mean reconstruction loss per element, from pre-activation outputs."""
+        if self.loss == "bce":
+            return F.binary_cross_entropy_with_logits(logits, target)
+        return F.mse_loss(module.output_activation(logits), target)
+
+    def _loss(self, module, X_input, X_target, generator):
+        """The loss term: reconstruct ``X_target`` from ``X_input``.
+
+        ``generator`` is the fit's noise generator, for losses that sample
+        (the VAE's reparameterisation).
+        """
+        _, logits = module.encode_decode(X_input)
+        return self._reconstruction_loss(module, logits, X_target)
+
+    def _sample_scores(self, module, X):
+        """Score of each row (higher is better): minus its squared error."""
+        # forward, not decode(encode()): max-unpooling needs the indices.
+        reconstruction = module.output_activation(module(X))
+        return -(reconstruction - X).pow(2).mean(dim=1)
+
+    # The TorchEstimator hooks, in terms of the ones above.
+
+    def _batch_loss(self, module, batch, noise_generator):
+        (X,) = batch
+        return self._loss(module, self._corrupt(X, noise_generator), X, noise_generator)
+
+    def _batch_scores(self, module, batch):
+        return self._sample_scores(module, batch[0])
+
+    # ------------------------------------------------------------ validation
+
+    def _check_settings(self, X):
+        """Checks that need the data or combine parameters."""
+        n_features = X.shape[1]
+        as_layer_sizes(self.hidden_layer_sizes)
+        check_architecture(self, n_features)
+        if self.n_components > n_features and not self._allows_overcomplete():
+            raise ValueError(
+                f"n_components={self.n_components} is larger than the number of "
+                f"features: X has {n_features} feature(s). An undercomplete "
+                "autoencoder needs n_components <= n_features; for an overcomplete "
+                "code, use a regularised autoencoder (sparse, denoising or contractive)."
+            )
+        if self.loss == "bce":
+            self._check_bce(X)
+
+    def _allows_overcomplete(self):
+        """Whether ``n_components > n_features`` is meaningful for these settings."""
+        return self._overcomplete_ok
+
+    def _check_bce(self, X):
+        if self.output_activation != "sigmoid":
+            raise ValueError(
+                "loss='bce' needs reconstructions in [0, 1]: set "
+                "output_activation='sigmoid' (or use loss='mse')."
+            )
+        values = X.data if sp.issparse(X) else X
+        if values.size and (values.min() < 0 or values.max() > 1):
+            raise ValueError(
+                "loss='bce' needs X in [0, 1], but X has values in "
+                f"[{values.min():.4g}, {values.max():.4g}]. Scale it first "
+                "(e.g. MinMaxScaler) or use loss='mse'."
+            )
+
+    def _image_shape(self):
+        return image_shape_of(self.image_shape)
+
+    def _validate_X(self, X, reset):
+        return validate_data(self, X, reset=reset, accept_sparse="csr", dtype=FLOAT_DTYPES)
+
+    def _fit_data(self, X, y, *, continuing, incremental, classes):
+        X = self._validate_X(X, reset=not continuing)
+        self._check_settings(X)
+        return FitData(X=X, arrays=(X,), attributes={"n_components_": self.n_components})
+
+    # ------------------------------------------------------------------ API
+
+    def fit(self, X, y=None):
+        """Train the autoencoder to reconstruct ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Sparse matrices are densified one batch at a time.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+
+        """
+        return self._fit_sequence(X, None, incremental=False)
+
+    def partial_fit(self, X, y=None):
+        """Train for one epoch on ``X``, continuing from the current state.
+
+        The optimizer's state (Adam's moments, the rate an "adaptive"
+        schedule reached) carries over from call to call, unlike
+        ``MLPRegressor.partial_fit``, so many calls train as one long fit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+
+        """
+        return self._fit_sequence(X, None, incremental=True)
+
+    def transform(self, X):
+        """Encode ``X`` into the code space.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            Codes, in the float dtype of ``X`` (float64 for non-float input).
+
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._infer(lambda module, X_batch: module.encode(X_batch), X)
+
+    def inverse_transform(self, X):
+        """Decode codes back to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, as returned by :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            Reconstructions, in the float dtype of ``X``.
+
+        """
+        check_is_fitted(self)
+        X = check_array(X, dtype=FLOAT_DTYPES, input_name="X")
+        if X.shape[1] != self.n_components_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__}.inverse_transform "
+                f"expects codes with {self.n_components_} features (n_components)."
+            )
+        return self._infer(lambda module, X_batch: module.decode(X_batch), X)
+
+    def score_samples(self, X):
+        """Score of each sample: how well the model explains it (higher is better).
+
+        For the deterministic autoencoders, minus the mean squared
+        reconstruction error. For :class:`~skae.VariationalAutoencoder`, the
+        evidence lower bound (ELBO) in nats, ``E_q[log p(x|z)] - KL(q(z|x) ||
+        p(z))``, with the KL in closed form and the expectation estimated
+        from 16 draws of z per sample; the draws are the same fixed
+        standard-normal noise for every sample, so the result is
+        deterministic and does not depend on the other rows of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            For the deterministic autoencoders,
+            ``-mean((X - reconstruction)**2, axis=1)``, where 0 is a perfect
+            reconstruction; for the VAE, a lower bound on ``log p(x)``.
+
+        """
+        check_is_fitted(self)
+        return self._infer(self._sample_scores, self._validate_X(X, reset=False))
+
+    def score(self, X, y=None):
+        """Mean of :meth:`score_samples` (higher is better).
+
+        Minus the mean squared reconstruction error (the mean ELBO for
+        :class:`~skae.VariationalAutoencoder`). This makes
+        ``GridSearchCV(autoencoder, grid).fit(X)`` select the model that
+        reconstructs held-out data best, with no ``scoring=``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to reconstruct.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        score : float
+
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    # --------------------------------------------------------- sklearn glue
+
+    @property
+    def _n_features_out(self):
+        """Number of transformed output features (for feature names)."""
+        return self.n_components_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -1,0 +1,62 @@
+"""The message of a diverged fit: its likely causes, most likely first."""
+
+import math
+
+import numpy as np
+import scipy.sparse as sp
+
+# Scales above which a setting becomes a likely cause of divergence: data
+# far from order 1, a weight penalty that dwarfs the loss, a step far
+# above what Adam and SGD tolerate.
+_TYPICAL_MAX_ABS_X = 1e3
+_TYPICAL_MAX_ALPHA = 1e2
+_TYPICAL_MAX_LEARNING_RATE = 1e-1
+
+
+def _largest_magnitude(X):
+    values = X.data if sp.issparse(X) else np.asarray(X)
+    return float(np.abs(values).max()) if values.size else 0.0
+
+
+def _excess(value, typical):
+    """How many orders of magnitude ``value`` lies above ``typical``."""
+    return math.log10(value / typical) if value > 0 else -math.inf
+
+
+def divergence_message(diverged, phase, X, params):
+    """Explain a :class:`~skae._training.TrainingDiverged` in the user's terms.
+
+    Names max |X|, ``alpha`` and the learning rate of the phase that
+    diverged, as the user set it (``pretrain_learning_rate_init`` during
+    pretraining) with the rate actually in use, ranked by how far each
+    lies above its typical scale.
+    """
+    largest, alpha = _largest_magnitude(X), params["alpha"]
+    causes = [
+        (
+            _excess(largest, _TYPICAL_MAX_ABS_X),
+            f"X's largest magnitude is {largest:.3g}: scale X first "
+            "(StandardScaler, MinMaxScaler); networks train on values of order 1.",
+        ),
+        (
+            _excess(alpha, _TYPICAL_MAX_ALPHA),
+            f"alpha={alpha!r} weighs the L2 penalty on the weights: lower it "
+            "(typical values lie between 1e-5 and 1e-1).",
+        ),
+    ]
+    if params["solver"] != "lbfgs":  # L-BFGS's line search sets its own steps
+        name = phase.learning_rate_param
+        causes.append(
+            (
+                _excess(diverged.learning_rate, _TYPICAL_MAX_LEARNING_RATE),
+                f"{name}={params[name]!r} (rate in use: {diverged.learning_rate:.3g}) "
+                f"may be too high for this data: lower it, e.g. by 10x.",
+            )
+        )
+    causes.sort(key=lambda cause: cause[0], reverse=True)
+    where = f" ({phase.name.lower()})" if phase.name else ""
+    return (
+        f"Training diverged{where} at epoch {diverged.epoch}: the {diverged.quantity} "
+        f"became {diverged.value}. Likely causes, most likely first:\n"
+        + "\n".join(f"- {text}" for _, text in causes)
+    )

@@ -1,0 +1,429 @@
+"""The one fit sequence of every skae estimator, and what surrounds it.
+
+``fit``/``partial_fit`` of every estimator run :meth:`TorchEstimator._fit_sequence`:
+
+1. validate the parameters and the data (``_fit_data``, a hook);
+2. seed, then build and initialise the net (``_build_net``, a hook) or
+   resume the fitted one (``warm_start``, ``partial_fit``);
+3. pretrain (``_pretrain``, a hook; nothing by default);
+4. train it, as one :class:`Phase` of the training loop;
+5. commit the fitted attributes at once, or leave the estimator as it was.
+
+Variants plug in through the hooks (a net factory, a loss term, a
+corruption), never through this sequence or the loop. The mixin also owns
+batched inference in the input's dtype, the guard against non-finite
+output, the messages for divergence, and pickling.
+"""
+
+import copy
+import functools
+import warnings
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._divergence import divergence_message
+from ._layers import build_initialized, build_seeded
+from ._optim import (
+    LEARNING_RATE_SCHEDULES,
+    SOLVERS,
+    make_optimizer,
+    schedule_for_call,
+    set_learning_rate,
+)
+from ._tensors import BatchSource, predict_in_batches, resolve_device
+from ._training import History, TrainingConfig, TrainingDiverged, fit_module
+
+FLOAT_DTYPES = [np.float64, np.float32]
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_SEED_RANGE = np.iinfo(np.int32).max
+
+# The training parameters every estimator shares, named as in sklearn's MLP.
+TRAINING_PARAMETER_CONSTRAINTS = {
+    "solver": [StrOptions(set(SOLVERS))],
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    # Bounded: optimizers keep the rate in float32 on some devices.
+    "learning_rate_init": [Interval(Real, 0, _FLOAT32_MAX, closed="right")],
+    "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "shuffle": ["boolean"],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "warm_start": ["boolean"],
+    "random_state": ["random_state"],
+    "device": [str, torch.device],
+    "verbose": ["verbose"],
+}
+
+
+def as_layer_sizes(value, name="hidden_layer_sizes"):
+    """Validate a setting that is an int or a sequence of ints >= 1, named ``name``."""
+    sizes = (value,) if isinstance(value, Integral) else tuple(value)
+    if not all(isinstance(s, Integral) and not isinstance(s, bool) for s in sizes) or any(
+        s < 1 for s in sizes
+    ):
+        raise ValueError(f"{name} must be an int or a sequence of positive ints, got {value!r}.")
+    return tuple(int(s) for s in sizes)
+
+
+# The fitted attributes of the training loop, defined once: every class's
+# docstring holds the marker below, filled by document_fitted_attributes.
+FITTED_ATTRIBUTES_MARKER = "    <fitted attributes of training>\n"
+_FITTED_ATTRIBUTES_DOC = """\
+    loss_curve_ : list of float
+        Training loss after each epoch: the mean over the epoch's batches of
+        {loss}, with the L2 penalty ``alpha``.
+    validation_scores_ : list of float or None
+        With ``early_stopping``: after each epoch, the score on the
+        held-out validation split, as :meth:`score` defines it ({score}).
+        None otherwise.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``: the weights of its epoch are kept.
+        None without ``early_stopping``.
+    best_loss_ : float or None
+        Lowest value of ``loss_curve_``; None with ``early_stopping`` (as in
+        ``MLPRegressor``).
+    n_iter_ : int
+        Number of {epochs} run, accumulated over ``warm_start`` fits and
+        ``partial_fit`` calls.
+    t_ : int
+        Number of training samples the optimizer has seen{samples_seen},
+        accumulated like ``n_iter_``.
+    device_ : str
+        Device the module lives on.
+"""
+
+
+def document_fitted_attributes(loss, score, epochs="epochs", samples_seen=""):
+    """Class decorator: put the shared fitted attributes into the docstring."""
+    text = _FITTED_ATTRIBUTES_DOC.format(
+        loss=loss, score=score, epochs=epochs, samples_seen=samples_seen
+    )
+
+    def decorate(cls):
+        if FITTED_ATTRIBUTES_MARKER not in cls.__doc__:
+            raise AssertionError(f"{cls.__name__}'s docstring lacks the attributes marker.")
+        cls.__doc__ = cls.__doc__.replace(FITTED_ATTRIBUTES_MARKER, text)
+        return cls
+
+    return decorate
+
+
+@dataclass
+class FitData:
+    """Validated training data, as a ``_fit_data`` hook returns it.
+
+    ``X`` is all of the input (what pretraining sees); ``arrays`` are the
+    row-aligned arrays the main phase trains on (``(X,)`` for an
+    autoencoder, labelled ``(X, class index)`` for a classifier);
+    ``stratify`` the labels a validation split keeps balanced;
+    ``attributes`` fitted attributes to commit with the rest.
+    """
+
+    X: object
+    arrays: tuple
+    stratify: object = None
+    attributes: dict = field(default_factory=dict)
+
+
+@dataclass
+class Phase:
+    """One use of the training loop: a module, its loss and data, and settings."""
+
+    module: torch.nn.Module
+    loss_fn: object
+    sources: tuple
+    optimizer: torch.optim.Optimizer
+    config: TrainingConfig
+    val_sources: tuple = None
+    score_fn: object = None
+    history: History = None
+    name: str = ""  # prefix of verbose lines and of messages
+    learning_rate_param: str = "learning_rate_init"
+
+
+class TorchEstimator:
+    """The fit sequence, inference and pickling around ``module_``.
+
+    Subclasses provide the hooks ``_fit_data``, ``_build_net``,
+    ``_batch_loss`` and ``_batch_scores`` (and may provide ``_pretrain``).
+    Place it right before ``BaseEstimator`` in the bases.
+    """
+
+    _main_phase_name = ""
+
+    # ----------------------------------------------------------- the sequence
+
+    def _fit_sequence(self, X, y, incremental, classes=None):
+        """Train, then commit every fitted attribute at once, or nothing.
+
+        Any error leaves the estimator exactly as it was. ``KeyboardInterrupt``
+        commits the last completed epoch of the main phase, if there is one
+        (else leaves the estimator as it was), then is re-raised. Warnings
+        come after the commit, so a filter that turns them into errors
+        leaves the completed fit in place.
+        """
+        saved = self.__dict__.copy()
+        try:
+            attributes, interrupt = self._train(X, y, incremental, classes)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+        if attributes is None:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+        else:
+            self.__dict__.update(attributes)
+        if interrupt is not None:
+            raise interrupt
+        self._warn_on_stop(incremental)
+        return self
+
+    def _train(self, X, y, incremental, classes):
+        """Steps 1 to 4; returns (fitted attributes or None, interrupt or None)."""
+        self._validate_params()
+        continuing = (incremental or self.warm_start) and hasattr(self, "module_")
+        data = self._fit_data(
+            X, y, continuing=continuing, incremental=incremental, classes=classes
+        )
+        seed = check_random_state(self.random_state).randint(_SEED_RANGE)
+        if continuing:
+            net, device, history, optimizer_state, seed = self._resumed_training_state(seed)
+        else:
+            device = resolve_device(self.device)
+            net, history, optimizer_state = self._new_net(data, seed).to(device), History(), None
+        order_generator = torch.Generator().manual_seed(seed + 1)  # batch order
+        noise_generator = torch.Generator(device=device).manual_seed(seed + 2)  # noise, masks
+        try:
+            if not continuing:
+                data.attributes.update(self._pretrain(net, data, order_generator, noise_generator))
+        except KeyboardInterrupt as interrupt:
+            return None, interrupt  # nothing goes on to the next phase
+        phase = self._main_phase(net, data, seed, incremental, noise_generator, history)
+        if optimizer_state is not None:
+            phase.optimizer.load_state_dict(optimizer_state)
+        if not incremental:
+            # Every fit starts from learning_rate_init (as sklearn's MLP);
+            # partial_fit goes on with the rate an "adaptive" schedule left.
+            set_learning_rate(phase.optimizer, self.learning_rate_init)
+        n_epochs_before, interrupt = history.n_epochs, None
+        try:
+            self._run_phase(phase, order_generator, data.X)
+        except KeyboardInterrupt as caught:
+            if history.n_epochs == n_epochs_before:
+                return None, caught
+            interrupt = caught
+        return self._fitted_attributes(phase, data, device), interrupt
+
+    def _new_net(self, data, seed):
+        """The net of a fresh fit, its initial weights drawn from ``seed`` only."""
+        factory = functools.partial(self._build_net, data)
+        if callable(getattr(self, "architecture", None)):
+            return build_seeded(factory, seed)  # the user's own initialisation
+        return build_initialized(factory, torch.Generator().manual_seed(seed))
+
+    def _pretrain(self, net, data, order_generator, noise_generator):
+        """Train parts of ``net`` before the main phase; returns fitted attributes."""
+        return {}
+
+    def _main_phase(self, net, data, seed, incremental, noise_generator, history):
+        """The main phase: ``net`` on ``data.arrays``, with a validation split."""
+        arrays, val_arrays = data.arrays, None
+        if self.early_stopping and not incremental:
+            arrays, val_arrays = self._validation_split(data, seed)
+        device = next(net.parameters()).device
+        return Phase(
+            module=net,
+            loss_fn=lambda module, batch: self._batch_loss(module, batch, noise_generator),
+            sources=self._sources(arrays, device),
+            optimizer=make_optimizer(self.solver, net.parameters(), self.learning_rate_init),
+            config=self._config(arrays[0].shape[0], incremental),
+            val_sources=None if val_arrays is None else self._sources(val_arrays, device),
+            score_fn=self._batch_scores,
+            history=history,
+            name=self._main_phase_name,
+        )
+
+    @staticmethod
+    def _sources(arrays, device):
+        # Integer arrays are class indices; everything else trains as float32.
+        return tuple(
+            BatchSource(a, device, torch.long)
+            if np.issubdtype(a.dtype, np.integer)
+            else BatchSource(a, device)
+            for a in arrays
+        )
+
+    def _config(self, n_samples, incremental, max_epochs=None, learning_rate=None):
+        """The TrainingConfig of a phase over ``n_samples`` rows."""
+        batch_size = 200 if self.batch_size == "auto" else self.batch_size
+        return TrainingConfig(
+            batch_size=max(1, min(batch_size, n_samples)),
+            max_epochs=1 if incremental else (max_epochs or self.max_iter),
+            learning_rate=learning_rate or self.learning_rate_init,
+            alpha=self.alpha,
+            shuffle=self.shuffle,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            verbose=bool(self.verbose),
+            learning_rate_schedule=schedule_for_call(self.learning_rate, incremental),
+        )
+
+    def _validation_split(self, data, seed):
+        """Hold out ``validation_fraction`` of ``data.arrays`` (stratified if asked)."""
+        n_samples = data.arrays[0].shape[0]
+        try:
+            parts = train_test_split(
+                *data.arrays,
+                test_size=self.validation_fraction,
+                random_state=seed,
+                stratify=data.stratify,
+            )
+        except ValueError as error:
+            raise ValueError(
+                f"early_stopping=True cannot hold out validation_fraction="
+                f"{self.validation_fraction} of {n_samples} training sample(s)"
+                + (" with every class in both parts" if data.stratify is not None else "")
+                + ": use more samples, a larger validation_fraction, or "
+                "early_stopping=False."
+            ) from error
+        return parts[0::2], parts[1::2]
+
+    def _run_phase(self, phase, order_generator, X):
+        """Train one phase; explain a divergence in the user's terms."""
+        prefix = f"{phase.name}: " if phase.name else ""
+        try:
+            return fit_module(
+                phase.module,
+                phase.loss_fn,
+                phase.sources,
+                phase.optimizer,
+                phase.config,
+                order_generator,
+                val_sources=phase.val_sources,
+                score_fn=phase.score_fn,
+                history=phase.history,
+                log=lambda line: print(prefix + line, flush=True),
+            )
+        except TrainingDiverged as diverged:
+            message = divergence_message(diverged, phase, X, self.get_params())
+            raise FloatingPointError(message) from None
+
+    def _fitted_attributes(self, phase, data, device):
+        """Every fitted attribute of the main phase, to be set at once."""
+        history, validated = phase.history, phase.val_sources is not None
+        return {
+            **data.attributes,
+            "module_": phase.module,
+            "_optimizer_state": (self.solver, phase.optimizer.state_dict()),
+            "_history": history,
+            "device_": str(device),
+            "n_iter_": history.n_epochs,
+            "t_": history.n_samples_seen,
+            "loss_curve_": list(history.loss_curve),
+            "validation_scores_": list(history.validation_scores) if validated else None,
+            "best_validation_score_": history.best_validation_score if validated else None,
+            "best_loss_": None if validated else history.best_loss,
+        }
+
+    def _warn_on_stop(self, incremental):
+        if not incremental and not self._history.stopped_early:
+            warnings.warn(
+                f"{self.solver} solver: maximum iterations ({self.max_iter}) reached "
+                "and the optimization hasn't converged yet. Increase max_iter, or "
+                "raise tol.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
+    def _resumed_training_state(self, seed):
+        """What a continued fit (``partial_fit``, ``warm_start``) trains from.
+
+        Copies, so that an error mid-training leaves the fitted estimator as
+        it was: the module, its device, the History, the optimizer's state
+        dict (None if the solver changed since) and the seed for this call,
+        shifted by the epochs done so that every call draws a new batch
+        order and new noise.
+        """
+        optimizer_state = None
+        if self._optimizer_state is not None and self._optimizer_state[0] == self.solver:
+            optimizer_state = copy.deepcopy(self._optimizer_state[1])
+        history = copy.deepcopy(self._history)
+        seed = (seed + history.n_epochs) % _SEED_RANGE
+        module = copy.deepcopy(self.module_)
+        return module, torch.device(self.device_), history, optimizer_state, seed
+
+    # ------------------------------------------------------------- inference
+
+    def _inference_module(self, dtype):
+        """``module_`` in eval mode, computing in ``dtype``.
+
+        Training runs in float32 for speed, but inference on float64 input
+        runs in float64 (as sklearn's MLP does): then a sample's output does
+        not depend, even in the last bit, on which other samples share its
+        batch, and the result is as precise as the dtype the user asked for.
+        """
+        module = self.module_
+        if dtype == np.float64:
+            module = copy.deepcopy(module).to(torch.float64)
+        return module.eval()
+
+    def _infer(self, fn, X):
+        """Apply ``fn(module, batch)`` to ``X`` in batches, in X's float dtype.
+
+        Raises a ValueError, rather than return NaN or inf, when finite input
+        gives a non-finite result (values near the dtype's limit).
+        """
+        dtype = torch.float64 if X.dtype == np.float64 else torch.float32
+        module = self._inference_module(X.dtype)
+        source = BatchSource(X, torch.device(self.device_), dtype=dtype)
+        result = predict_in_batches(functools.partial(fn, module), source)
+        if not np.isfinite(result).all():
+            largest = abs(X).max() if sp.issparse(X) else np.abs(X).max()
+            raise ValueError(
+                f"{type(self).__name__} computed non-finite values (NaN or inf) from "
+                f"finite input: the input's largest magnitude is {largest:.3g}, too "
+                f"large for {X.dtype} arithmetic in this model. Scale the input "
+                "first, e.g. with sklearn.preprocessing.StandardScaler."
+            )
+        return result.astype(X.dtype, copy=False)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        module = state.get("module_")
+        if module is not None and next(module.parameters()).device.type != "cpu":
+            # Pickles load anywhere: weights travel on the CPU. The optimizer's
+            # moments stay behind (a later partial_fit starts them afresh).
+            state["module_"] = copy.deepcopy(module).cpu()
+            if "_optimizer_state" in state:
+                state["_optimizer_state"] = None
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        module = getattr(self, "module_", None)
+        if module is None or torch.device(self.device_).type == "cpu":
+            return
+        try:
+            self.module_ = module.to(resolve_device(self.device_))
+        except ValueError:
+            warnings.warn(
+                f"This model was trained on {self.device_}, which is not "
+                "available here; it runs on the CPU.",
+                UserWarning,
+                stacklevel=2,
+            )
+            self.device_ = "cpu"
+            if hasattr(self, "_optimizer_state"):
+                self._optimizer_state = None

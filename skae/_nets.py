@@ -1,0 +1,236 @@
+"""Autoencoder networks, one encode/decode interface (torch only).
+
+Every net is an :class:`EncoderDecoder`: ``encode`` (B, n_features) ->
+(B, n_components), ``decode_logits`` and ``decode`` (the latter applies the
+output activation), ``encode_decode`` (code and logits together, for
+decoders that need more than the code) and ``forward`` (logits).
+:func:`build_autoencoder` is the net factory the estimators call.
+"""
+
+import torch
+from torch import nn
+
+from ._layers import ConvDecoder, ConvEncoder, TiedDecoder, linear_layers, make_activation, mlp
+
+__all__ = [
+    "ConvAutoencoder",
+    "EncoderDecoder",
+    "GaussianAutoencoder",
+    "MLPAutoencoder",
+    "TiedMLPAutoencoder",
+    "build_autoencoder",
+]
+
+
+class EncoderDecoder(nn.Module):
+    """Any encoder module and any decoder module, as one autoencoder.
+
+    ``encoder`` maps (B, n_features) -> (B, n_components); ``decoder`` maps
+    (B, n_components) -> (B, n_features) reconstruction logits, before
+    ``output_activation``, so that losses can use the stable fused forms
+    (``binary_cross_entropy_with_logits``).
+    """
+
+    def __init__(self, encoder, decoder, output_activation="identity"):
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+        self.output_activation = make_activation(output_activation)
+
+    def encode(self, x):
+        """Code of ``x``."""
+        return self.encoder(x)
+
+    def decode_logits(self, code):
+        """Reconstruction of ``code`` before the output activation."""
+        return self.decoder(code)
+
+    def decode(self, code):
+        """Reconstruction of ``code``."""
+        return self.output_activation(self.decode_logits(code))
+
+    def encode_decode(self, x):
+        """Code and reconstruction logits of ``x``."""
+        code = self.encode(x)  # (B, n_components)
+        return code, self.decode_logits(code)
+
+    def forward(self, x):
+        """Reconstruction logits of ``x``."""
+        return self.encode_decode(x)[1]
+
+
+class MLPAutoencoder(EncoderDecoder):
+    """Fully connected autoencoder with a mirrored decoder.
+
+    The encoder maps ``n_features -> *hidden_layer_sizes -> n_components``
+    (``n_encoder_outputs`` when a head needs more, as a VAE's mean and
+    log-variance); the decoder maps ``n_components`` back to
+    ``n_features`` through the same widths reversed. A linear code
+    (``code_activation="identity"``) is the classic choice (Hinton &
+    Salakhutdinov 2006) and keeps the linear case equal to PCA.
+    """
+
+    def __init__(
+        self,
+        n_features,
+        hidden_layer_sizes,
+        n_components,
+        activation,
+        output_activation,
+        code_activation="identity",
+        n_encoder_outputs=None,
+    ):
+        hidden = list(hidden_layer_sizes)
+        n_out = n_encoder_outputs or n_components
+        super().__init__(
+            encoder=mlp([n_features, *hidden, n_out], activation, code_activation),
+            decoder=mlp([n_components, *hidden[::-1], n_features], activation),
+            output_activation=output_activation,
+        )
+
+
+class TiedMLPAutoencoder(EncoderDecoder):
+    """MLP autoencoder whose decoder uses the encoder's transposed weights.
+
+    Halves the number of weights, and is the classic form of the RBM-like
+    and contractive autoencoders (Vincent et al. 2010; Rifai et al. 2011).
+    Same parameters as :class:`MLPAutoencoder`.
+    """
+
+    def __init__(
+        self,
+        n_features,
+        hidden_layer_sizes,
+        n_components,
+        activation,
+        output_activation,
+        code_activation="identity",
+    ):
+        encoder = mlp([n_features, *hidden_layer_sizes, n_components], activation, code_activation)
+        super().__init__(
+            encoder, TiedDecoder(linear_layers(encoder), activation), output_activation
+        )
+
+
+class ConvAutoencoder(EncoderDecoder):
+    """A :class:`~skae._layers.ConvEncoder` and its mirror decoder.
+
+    Flat rows in and out, as for an MLP. ``encode_decode`` hands the pooling
+    indices to the decoder when it max-unpools; a bare code (``decode``)
+    has none.
+    """
+
+    def __init__(
+        self,
+        image_shape,
+        channels,
+        hidden_layer_sizes,
+        n_components,
+        activation,
+        output_activation,
+        code_activation="identity",
+        unpooling="nearest",
+        n_encoder_outputs=None,
+    ):
+        hidden = tuple(hidden_layer_sizes)
+        n_out = n_encoder_outputs or n_components
+        super().__init__(
+            encoder=ConvEncoder(image_shape, channels, hidden, n_out, activation, code_activation),
+            decoder=ConvDecoder(
+                image_shape, channels, hidden, n_components, activation, unpooling
+            ),
+            output_activation=output_activation,
+        )
+
+    def encode_decode(self, x):
+        """Code and reconstruction logits of ``x``, with the pooling indices."""
+        code, indices = self.encoder.forward_with_indices(x)
+        return code, self.decoder(code, indices if self.decoder.unpooling == "max" else None)
+
+
+class GaussianAutoencoder(EncoderDecoder):
+    """Variational autoencoder: the encoder and decoder of a net with a 2x wide code.
+
+    ``inner``'s encoder outputs ``2 * n_components`` numbers per sample: the
+    mean and the log-variance of the Gaussian posterior q(z|x); ``encode``
+    is the posterior mean. Its decoder maps a latent ``z`` to the logits of
+    p(x|z). ``decoder_log_var`` is the log-variance of a Gaussian p(x|z)
+    (one learned scalar; unused by a Bernoulli decoder).
+    """
+
+    def __init__(self, inner, n_components):
+        super().__init__(inner.encoder, inner.decoder)
+        self.output_activation = inner.output_activation
+        self.n_components = n_components
+        self.decoder_log_var = nn.Parameter(torch.empty(()))
+
+    def reset_parameters(self):
+        """Start the Gaussian decoder at unit variance (called by ``init_weights``)."""
+        with torch.no_grad():
+            self.decoder_log_var.zero_()
+
+    def encode_distribution(self, x):
+        """Posterior mean and log-variance: (B, n_features) -> 2 x (B, n_components)."""
+        stats = self.encoder(x)
+        return stats[:, : self.n_components], stats[:, self.n_components :]
+
+    def encode(self, x):
+        """Posterior mean of ``x``: (B, n_features) -> (B, n_components)."""
+        return self.encode_distribution(x)[0]
+
+
+def build_autoencoder(
+    *,
+    architecture,
+    n_features,
+    n_components,
+    hidden_layer_sizes,
+    activation,
+    output_activation,
+    code_activation="identity",
+    tied_weights=False,
+    image_shape=None,
+    conv_channels=(),
+    unpooling="nearest",
+    n_encoder_outputs=None,
+):
+    """The autoencoder net the settings describe (the estimators' net factory).
+
+    ``architecture`` is "mlp", "conv" or a callable that gets
+    ``(n_features, n_components)`` and returns an ``(encoder, decoder)``
+    pair of modules. ``n_encoder_outputs`` is the encoder's width when it
+    differs from the decoder's input ``n_components`` (a VAE's mean and
+    log-variance); a linear head provides it after a user's encoder. The
+    other settings are the estimators' parameters.
+    """
+    hidden = tuple(hidden_layer_sizes)
+    if callable(architecture):
+        encoder, decoder = architecture(n_features, n_components)
+        if n_encoder_outputs and n_encoder_outputs != n_components:
+            encoder = nn.Sequential(encoder, nn.Linear(n_components, n_encoder_outputs))
+        return EncoderDecoder(encoder, decoder, output_activation)
+    if architecture == "conv":
+        return ConvAutoencoder(
+            image_shape,
+            tuple(conv_channels),
+            hidden,
+            n_components,
+            activation,
+            output_activation,
+            code_activation=code_activation,
+            unpooling=unpooling,
+            n_encoder_outputs=n_encoder_outputs,
+        )
+    if tied_weights:
+        return TiedMLPAutoencoder(
+            n_features, hidden, n_components, activation, output_activation, code_activation
+        )
+    return MLPAutoencoder(
+        n_features,
+        hidden,
+        n_components,
+        activation,
+        output_activation,
+        code_activation,
+        n_encoder_outputs=n_encoder_outputs,
+    )

@@ -1,0 +1,58 @@
+"""Checks of the architecture settings that need the data (image shapes, conv)."""
+
+from numbers import Integral
+
+import numpy as np
+
+from ._estimator import as_layer_sizes
+
+
+def image_shape_of(image_shape):
+    """``image_shape`` as ``(channels, height, width)``, or None."""
+    if image_shape is None:
+        return None
+    shape = tuple(image_shape)
+    if len(shape) == 2:
+        shape = (1, *shape)
+    if len(shape) != 3 or not all(
+        isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in shape
+    ):
+        raise ValueError(
+            "image_shape must be (channels, height, width) or (height, width) "
+            f"of positive ints, got {image_shape!r}."
+        )
+    return tuple(int(s) for s in shape)
+
+
+def check_architecture(estimator, n_features):
+    """Check ``image_shape`` against the data, and the conv settings.
+
+    ``estimator`` has the parameters ``architecture``, ``image_shape`` and
+    ``conv_channels``; errors name them as the user wrote them.
+    """
+    image_shape = image_shape_of(estimator.image_shape)
+    if image_shape is not None and int(np.prod(image_shape)) != n_features:
+        raise ValueError(
+            f"image_shape={estimator.image_shape!r} describes images of "
+            f"{int(np.prod(image_shape))} values, but X has {n_features} "
+            "features. Each row of X must be one flattened image (channels "
+            "first, C-order): pass the image_shape of your data."
+        )
+    if estimator.architecture != "conv":
+        return
+    if image_shape is None:
+        raise ValueError(
+            "architecture='conv' needs image_shape=(channels, height, width) "
+            "to reshape the rows of X into images."
+        )
+    channels = as_layer_sizes(estimator.conv_channels, "conv_channels")
+    if not channels:
+        raise ValueError("conv_channels must name at least one convolution block.")
+    smallest = 2 ** len(channels)
+    if min(image_shape[1:]) < smallest:
+        raise ValueError(
+            f"Images of {image_shape[1]}x{image_shape[2]} pixels are too small for "
+            f"{len(channels)} convolution blocks, each halving the size with a 2x2 "
+            f"max-pool: they need at least {smallest}x{smallest}. Use fewer "
+            "conv_channels."
+        )
