@@ -5,7 +5,7 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._autoencoder_base import BaseAutoencoder
-from ._estimator import as_layer_sizes, document_fitted_attributes
+from ._estimator import as_layer_sizes, document_fitted_attributes, store_parameters
 from ._layers import ACTIVATIONS
 from ._nets import build_autoencoder
 from ._penalties import jacobian_frobenius_sq, kl_sparsity, l1_activity
@@ -250,38 +250,7 @@ default="identity"
         contractive_weight=0.0,
         tied_weights=False,
     ):
-        super().__init__(
-            n_components=n_components,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            output_activation=output_activation,
-            loss=loss,
-            solver=solver,
-            alpha=alpha,
-            batch_size=batch_size,
-            learning_rate_init=learning_rate_init,
-            learning_rate=learning_rate,
-            max_iter=max_iter,
-            tol=tol,
-            shuffle=shuffle,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            warm_start=warm_start,
-            random_state=random_state,
-            device=device,
-            verbose=verbose,
-            architecture=architecture,
-            image_shape=image_shape,
-            conv_channels=conv_channels,
-            unpooling=unpooling,
-        )
-        self.code_activation = code_activation
-        self.activity_l1 = activity_l1
-        self.sparsity_target = sparsity_target
-        self.sparsity_weight = sparsity_weight
-        self.contractive_weight = contractive_weight
-        self.tied_weights = tied_weights
+        store_parameters(self, locals())
 
     def _build_net(self, data):
         return build_autoencoder(

@@ -24,6 +24,7 @@ from ._estimator import (
     FitData,
     TorchEstimator,
     as_layer_sizes,
+    store_parameters,
 )
 from ._layers import ACTIVATIONS
 from ._settings import check_architecture, image_shape_of
@@ -85,30 +86,7 @@ class BaseAutoencoder(
         conv_channels=(16, 32),
         unpooling="nearest",
     ):
-        self.n_components = n_components
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.output_activation = output_activation
-        self.loss = loss
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate_init = learning_rate_init
-        self.learning_rate = learning_rate
-        self.max_iter = max_iter
-        self.tol = tol
-        self.shuffle = shuffle
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
-        self.architecture = architecture
-        self.image_shape = image_shape
-        self.conv_channels = conv_channels
-        self.unpooling = unpooling
+        store_parameters(self, locals())
 
     # ------------------------------------------------------------------ hooks
 

@@ -6,7 +6,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder import AutoencoderTransformer
-from ._estimator import document_fitted_attributes
+from ._estimator import document_fitted_attributes, store_parameters
 from ._layers import corrupt
 
 
@@ -122,40 +122,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         contractive_weight=0.0,
         tied_weights=False,
     ):
-        super().__init__(
-            n_components=n_components,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            output_activation=output_activation,
-            loss=loss,
-            solver=solver,
-            alpha=alpha,
-            batch_size=batch_size,
-            learning_rate_init=learning_rate_init,
-            learning_rate=learning_rate,
-            max_iter=max_iter,
-            tol=tol,
-            shuffle=shuffle,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            warm_start=warm_start,
-            random_state=random_state,
-            device=device,
-            verbose=verbose,
-            architecture=architecture,
-            image_shape=image_shape,
-            conv_channels=conv_channels,
-            unpooling=unpooling,
-            code_activation=code_activation,
-            activity_l1=activity_l1,
-            sparsity_target=sparsity_target,
-            sparsity_weight=sparsity_weight,
-            contractive_weight=contractive_weight,
-            tied_weights=tied_weights,
-        )
-        self.noise = noise
-        self.noise_level = noise_level
+        store_parameters(self, locals())
 
     def _allows_overcomplete(self):
         return self.noise_level > 0 or super()._allows_overcomplete()

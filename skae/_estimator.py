@@ -66,6 +66,19 @@ TRAINING_PARAMETER_CONSTRAINTS = {
 }
 
 
+def store_parameters(estimator, arguments):
+    """Store each constructor argument as the attribute of the same name.
+
+    All that a scikit-learn ``__init__`` may do: called as
+    ``store_parameters(self, locals())`` first thing in ``__init__``, so the
+    explicit signature (which ``get_params`` and ``clone`` read) is the one
+    list of parameters.
+    """
+    for name, value in arguments.items():
+        if name != "self":
+            setattr(estimator, name, value)
+
+
 def as_layer_sizes(value, name="hidden_layer_sizes"):
     """Validate a setting that is an int or a sequence of ints >= 1, named ``name``."""
     sizes = (value,) if isinstance(value, Integral) else tuple(value)

@@ -1,6 +1,6 @@
-"""Checks of the architecture settings that need the data (image shapes, conv)."""
+"""Checks of architecture settings that need the data or combine parameters."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -56,3 +56,19 @@ def check_architecture(estimator, n_features):
             f"max-pool: they need at least {smallest}x{smallest}. Use fewer "
             "conv_channels."
         )
+
+
+def corruption_levels(levels, n_layers):
+    """``corruption_levels`` as one float per hidden layer, checked."""
+    if isinstance(levels, Real):
+        return (float(levels),) * n_layers
+    levels = tuple(levels)
+    if len(levels) != n_layers:
+        raise ValueError(
+            f"corruption_levels has {len(levels)} value(s) but hidden_layer_sizes "
+            f"has {n_layers} layer(s): give one level per hidden layer, or a "
+            "single float for all of them."
+        )
+    if not all(isinstance(v, Real) and 0 <= v < 1 for v in levels):
+        raise ValueError(f"corruption_levels must lie in [0, 1), got {levels!r}.")
+    return tuple(float(v) for v in levels)

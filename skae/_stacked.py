@@ -22,14 +22,15 @@ from ._estimator import (
     FLOAT_DTYPES,
     TRAINING_PARAMETER_CONSTRAINTS,
     FitData,
-    Phase,
     TorchEstimator,
     as_layer_sizes,
     document_fitted_attributes,
+    store_parameters,
 )
-from ._layers import ACTIVATIONS, mask_noise
-from ._optim import make_optimizer
-from ._tensors import BatchSource, predict_in_batches
+from ._labels import class_indices, labelled_mask
+from ._layers import ACTIVATIONS
+from ._pretraining import pretrain_layers
+from ._settings import corruption_levels
 
 
 def _in_unit_interval(values):
@@ -240,101 +241,27 @@ class StackedAutoencoderClassifier(
         device="cpu",
         verbose=False,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.corruption_levels = corruption_levels
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.pretrain_max_iter = pretrain_max_iter
-        self.pretrain_learning_rate_init = pretrain_learning_rate_init
-        self.max_iter = max_iter
-        self.learning_rate_init = learning_rate_init
-        self.learning_rate = learning_rate
-        self.dropout = dropout
-        self.input_dropout = input_dropout
-        self.tol = tol
-        self.shuffle = shuffle
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.warm_start = warm_start
-        self.unlabeled = unlabeled
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
+        store_parameters(self, locals())
 
     # ------------------------------------------------------------ validation
-
-    def _corruption_levels(self, n_layers):
-        levels = self.corruption_levels
-        if isinstance(levels, Real):
-            return (float(levels),) * n_layers
-        levels = tuple(levels)
-        if len(levels) != n_layers:
-            raise ValueError(
-                f"corruption_levels has {len(levels)} value(s) but hidden_layer_sizes "
-                f"has {n_layers} layer(s): give one level per hidden layer, or a "
-                "single float for all of them."
-            )
-        if not all(isinstance(v, Real) and 0 <= v < 1 for v in levels):
-            raise ValueError(f"corruption_levels must lie in [0, 1), got {levels!r}.")
-        return tuple(float(v) for v in levels)
-
-    def _labelled_mask(self, y):
-        if self.unlabeled is None:
-            return np.ones(y.shape[0], dtype=bool)
-        # Elementwise for every dtype (a string array against -1 is all False).
-        return ~np.asarray(y == self.unlabeled, dtype=bool).reshape(y.shape[0])
-
-    def _classes(self, y_labelled, continuing, incremental, classes):
-        """``classes_`` of this fit."""
-        if continuing:
-            return self.classes_
-        if not incremental:
-            return np.unique(y_labelled)
-        if classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit.")
-        return np.unique(np.asarray(classes))
-
-    def _class_indices(self, y_labelled, classes, continuing):
-        """The index in ``classes`` of every labelled sample."""
-        if classes.shape[0] < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs labelled samples of at least 2 classes, "
-                f"but got 1 class ({classes.tolist()[0]!r})."
-                + (
-                    f" Note that unlabeled={self.unlabeled!r} marks unlabelled samples; "
-                    "pass unlabeled=None if it is a class."
-                    if self.unlabeled is not None
-                    else ""
-                )
-            )
-        unknown = np.setdiff1d(y_labelled, classes)
-        if unknown.size:
-            where = "classes_ (fitted)" if continuing else "classes"
-            raise ValueError(
-                f"y has labels {unknown.tolist()} that are not in {where} "
-                f"{classes.tolist()}; pass every class to the first call of "
-                "partial_fit, or refit without warm_start."
-            )
-        return np.searchsorted(classes, y_labelled)
 
     def _fit_data(self, X, y, *, continuing, incremental, classes):
         X, y = validate_data(
             self, X, y, reset=not continuing, accept_sparse="csr", dtype=FLOAT_DTYPES
         )
         sizes = as_layer_sizes(self.hidden_layer_sizes)
-        self._corruption_levels(len(sizes))
-        labelled = self._labelled_mask(y)
-        if not labelled.any():
-            raise ValueError(
-                f"No labelled sample: every label is unlabeled={self.unlabeled!r}. "
-                "Fine-tuning needs labelled samples of at least 2 classes."
-            )
+        corruption_levels(self.corruption_levels, len(sizes))
+        labelled = labelled_mask(y, self.unlabeled)
         check_classification_targets(y[labelled])
-        classes = self._classes(y[labelled], continuing, incremental, classes)
-        y_index = self._class_indices(y[labelled], classes, continuing)
+        if continuing:
+            classes = self.classes_
+        elif not incremental:
+            classes = np.unique(y[labelled])
+        elif classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        else:
+            classes = np.unique(np.asarray(classes))
+        y_index = class_indices(y[labelled], classes, self.unlabeled, continuing)
         return FitData(
             X=X,
             arrays=(X[labelled], y_index),
@@ -400,49 +327,8 @@ class StackedAutoencoderClassifier(
         )
 
     def _pretrain(self, net, data, order_generator, noise_generator):
-        """Greedy layer-wise denoising pretraining of ``net.hidden``, in place.
-
-        Each layer is one phase of the training loop. Layer k trains on the
-        codes of layers < k, computed once per layer (in batches, without
-        gradients) rather than on the fly: it costs one (n_samples, width)
-        float32 array, and saves k frozen forward passes per batch and epoch.
-        """
-        levels = self._corruption_levels(len(net.hidden))
-        curves = [[] for _ in levels]
-        inputs = data.X  # input of layer k: X, then the codes of layer k - 1
-        for k, level in enumerate(levels if self.pretrain_max_iter else ()):
-            if k > 0:
-                below = BatchSource(inputs, net.head.weight.device)
-                inputs = predict_in_batches(lambda x, k=k: net.encode(x, n_layers=k), below)
-            phase = self._pretraining_phase(net, k, inputs, level, noise_generator)
-            curves[k] = list(self._run_phase(phase, order_generator, data.X).loss_curve)
+        curves = pretrain_layers(self, net, data.X, order_generator, noise_generator)
         return {"pretrain_loss_curves_": curves}
-
-    def _pretraining_phase(self, net, k, inputs, level, noise_generator):
-        """Layer ``k`` as a tied denoising autoencoder of ``inputs``."""
-        autoencoder = net.layer_autoencoder(k)
-        # Pixels and sigmoid codes are probabilities: cross-entropy, as in
-        # Vincent et al.; anything else: squared error.
-        values = inputs.data if sp.issparse(inputs) else inputs
-        use_bce = values.size == 0 or (values.min() >= 0 and values.max() <= 1)
-
-        def loss_fn(module, batch):
-            (clean,) = batch
-            logits = module(mask_noise(clean, level, noise_generator))
-            if use_bce:
-                return F.binary_cross_entropy_with_logits(logits, clean)
-            return F.mse_loss(logits, clean)
-
-        learning_rate = self.pretrain_learning_rate_init
-        return Phase(
-            module=autoencoder,
-            loss_fn=loss_fn,
-            sources=(BatchSource(inputs, net.head.weight.device),),
-            optimizer=make_optimizer(self.solver, autoencoder.parameters(), learning_rate),
-            config=self._config(inputs.shape[0], False, self.pretrain_max_iter, learning_rate),
-            name=f"Pretraining layer {k + 1}",
-            learning_rate_param="pretrain_learning_rate_init",
-        )
 
     def _batch_loss(self, module, batch, noise_generator):
         X, y = batch

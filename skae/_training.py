@@ -233,21 +233,18 @@ def fit_module(
     ``score_fn(module, batch)`` gives per-row scores (higher is better)
     whose mean is the epoch's validation score: training stops when it
     stalls and the best epoch's weights are restored. ``history`` continues
-    an earlier call; ``log`` receives one line per epoch when
-    ``config.verbose``.
+    an earlier call; ``log`` gets the lines of ``config.verbose``.
 
     Returns the :class:`History`. Raises :class:`TrainingDiverged` when the
-    loss or the score stops being finite (``module`` is then in an
-    undefined state, so callers train a copy). On ``KeyboardInterrupt`` the
-    module and optimizer are put back as they were after the last completed
-    epoch (the best one under early stopping), ``history`` lists only
-    completed epochs, and the interrupt is re-raised.
+    loss or the score stops being finite (``module`` is then undefined:
+    callers train a copy). On ``KeyboardInterrupt``, module and optimizer
+    go back to the last completed epoch (the best one under early
+    stopping), ``history`` lists completed epochs only, and it re-raises.
     """
     history = History() if history is None else history
     log = log or (lambda line: print(line, file=sys.stdout, flush=True))
-    run_epoch = (
-        _train_epoch_lbfgs if isinstance(optimizer, torch.optim.LBFGS) else _train_epoch_stochastic
-    )
+    lbfgs = isinstance(optimizer, torch.optim.LBFGS)
+    run_epoch = _train_epoch_lbfgs if lbfgs else _train_epoch_stochastic
     schedule = _make_schedule(optimizer, config, train_sources[0].n_samples)
     history.stopped_early = False
     last_epoch, best = _snapshot(module, optimizer), None

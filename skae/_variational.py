@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder_base import BaseAutoencoder
-from ._estimator import as_layer_sizes, document_fitted_attributes
+from ._estimator import as_layer_sizes, document_fitted_attributes, store_parameters
 from ._nets import GaussianAutoencoder, build_autoencoder
 
 # score_samples estimates E_q[log p(x|z)] with these many draws of z per
@@ -138,33 +138,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         conv_channels=(16, 32),
         unpooling="nearest",
     ):
-        super().__init__(
-            n_components=n_components,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            output_activation=output_activation,
-            loss=loss,
-            solver=solver,
-            alpha=alpha,
-            batch_size=batch_size,
-            learning_rate_init=learning_rate_init,
-            learning_rate=learning_rate,
-            max_iter=max_iter,
-            tol=tol,
-            shuffle=shuffle,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            warm_start=warm_start,
-            random_state=random_state,
-            device=device,
-            verbose=verbose,
-            architecture=architecture,
-            image_shape=image_shape,
-            conv_channels=conv_channels,
-            unpooling=unpooling,
-        )
-        self.beta = beta
+        store_parameters(self, locals())
 
     # The KL term regularises the code: unneeded latent dimensions collapse
     # to the prior instead of copying the input.
