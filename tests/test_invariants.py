@@ -1,0 +1,368 @@
+"""What every estimator does alike, beyond scikit-learn's common checks.
+
+Each test runs over every estimator class (the convolutional architecture
+and a variant defined only in the tests included): bit-identical refits,
+failure atomicity, interrupt, non-finite output, divergence messages,
+warm_start/partial_fit continuity and the caller's warning filters.
+"""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from mae_autoencoder import MAEAutoencoder
+from sklearn.base import ClassifierMixin, clone
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+import skae._training
+from skae import (
+    AutoencoderTransformer,
+    DenoisingAutoencoder,
+    StackedAutoencoderClassifier,
+    VariationalAutoencoder,
+)
+
+_SMALL = dict(max_iter=4, tol=0, batch_size=60, random_state=0)
+ESTIMATORS = {
+    "autoencoder": AutoencoderTransformer(3, hidden_layer_sizes=(8,), **_SMALL),
+    "conv": AutoencoderTransformer(
+        3, architecture="conv", image_shape=(8, 8), conv_channels=(4,), hidden_layer_sizes=(),
+        **_SMALL,
+    ),  # fmt: skip
+    "denoising": DenoisingAutoencoder(3, hidden_layer_sizes=(8,), **_SMALL),
+    "variational": VariationalAutoencoder(3, hidden_layer_sizes=(8,), **_SMALL),
+    "classifier": StackedAutoencoderClassifier(
+        (8, 8), corruption_levels=0.1, pretrain_max_iter=2, **_SMALL
+    ),
+    "test_variant": MAEAutoencoder(3, hidden_layer_sizes=(8,), **_SMALL),
+}
+BATCHES_PER_EPOCH = 2  # 120 rows in batches of 60
+
+
+@pytest.fixture(params=list(ESTIMATORS))
+def estimator(request):
+    return clone(ESTIMATORS[request.param])
+
+
+@pytest.fixture(scope="module")
+def data():
+    digits = load_digits()
+    return digits.data[:120] / 16, digits.target[:120]
+
+
+def _is_classifier(estimator):
+    return isinstance(estimator, ClassifierMixin)
+
+
+def _outputs(estimator, X):
+    """Everything the fitted estimator computes from X."""
+    if _is_classifier(estimator):
+        return [estimator.predict_proba(X), estimator.transform(X)]
+    return [estimator.transform(X), estimator.score_samples(X)]
+
+
+def _state(estimator, X):
+    """Fitted attributes, parameters and outputs: what must not change."""
+    attributes = {k: v for k, v in vars(estimator).items() if k.endswith("_")}
+    weights = [p.detach().clone() for p in estimator.module_.parameters()]
+    return attributes, estimator.get_params(), weights, _outputs(estimator, X)
+
+
+def _assert_same_state(before, after):
+    (attrs0, params0, weights0, out0), (attrs1, params1, weights1, out1) = before, after
+    assert attrs0.keys() == attrs1.keys() and params0 == params1
+    for name in ("n_iter_", "t_", "loss_curve_", "n_features_in_", "device_"):
+        assert attrs0.get(name) == attrs1.get(name), name
+    for w0, w1 in zip(weights0, weights1, strict=True):
+        assert torch.equal(w0, w1)
+    for o0, o1 in zip(out0, out1, strict=True):
+        np.testing.assert_array_equal(o0, o1)
+
+
+def _interrupt_at_batch(monkeypatch, n):
+    """Raise KeyboardInterrupt, as Ctrl-C would, when batch ``n`` is drawn."""
+    calls = {"n": 0}
+    get_batch = skae._training.get_batch
+
+    def interrupting(*args):
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise KeyboardInterrupt
+        return get_batch(*args)
+
+    monkeypatch.setattr(skae._training, "get_batch", interrupting)
+    return calls
+
+
+def _pretraining_batches(estimator):
+    if not _is_classifier(estimator):
+        return 0
+    return len(estimator.hidden_layer_sizes) * estimator.pretrain_max_iter * BATCHES_PER_EPOCH
+
+
+# ------------------------------------------------------------ determinism
+
+
+def test_same_random_state_gives_identical_results(estimator, data):
+    X, y = data
+    state = torch.get_rng_state()
+    first, second = clone(estimator).fit(X, y), clone(estimator).fit(X, y)
+    assert torch.equal(state, torch.get_rng_state())  # the global RNG is never used
+    for a, b in zip(_outputs(first, X), _outputs(second, X), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert first.loss_curve_ == second.loss_curve_
+    other = clone(estimator).set_params(random_state=1).fit(X, y)
+    assert not np.array_equal(_outputs(other, X)[0], _outputs(first, X)[0])
+
+
+def test_pickle_round_trip_keeps_every_output(estimator, data):
+    X, y = data
+    fitted = estimator.fit(X, y)
+    restored = pickle.loads(pickle.dumps(fitted))
+    for a, b in zip(_outputs(fitted, X), _outputs(restored, X), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------ atomicity
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_bad_input_leaves_a_fitted_estimator_unchanged(estimator, data, method):
+    X, y = data
+    estimator.fit(X, y)
+    before = _state(estimator, X)
+    X_bad = X.copy()
+    X_bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        getattr(estimator, method)(X_bad, y)
+    with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\)"):
+        getattr(estimator, method)(X[:0], y[:0])
+    if method == "partial_fit":
+        with pytest.raises(ValueError, match="X has 10 features"):
+            estimator.partial_fit(X[:, :10], y)
+    _assert_same_state(before, _state(estimator, X))
+
+
+def test_bad_parameter_leaves_a_fitted_estimator_unchanged(estimator, data):
+    X, y = data
+    estimator.fit(X, y)
+    before = _state(estimator, X)
+    with pytest.raises(ValueError, match="'learning_rate_init' parameter"):
+        estimator.set_params(learning_rate_init=-1.0).fit(X, y)
+    estimator.set_params(learning_rate_init=ESTIMATORS["autoencoder"].learning_rate_init)
+    _assert_same_state(before, _state(estimator, X))
+
+
+# ------------------------------------------------------------ interrupt
+
+
+def test_interrupt_mid_epoch_keeps_the_last_completed_epoch_and_reraises(
+    estimator, data, monkeypatch
+):
+    X, y = data
+    # The 2nd batch of epoch 3: the 1st has already moved the weights.
+    n = _pretraining_batches(estimator) + 2 * BATCHES_PER_EPOCH + 2
+    _interrupt_at_batch(monkeypatch, n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning in front of the interrupt
+        with pytest.raises(KeyboardInterrupt):
+            estimator.fit(X, y)
+    monkeypatch.undo()
+    assert estimator.n_iter_ == 2 and len(estimator.loss_curve_) == 2
+    assert estimator.t_ == 2 * X.shape[0]
+    # Exactly the model that two epochs give.
+    two_epochs = clone(estimator).set_params(max_iter=2).fit(X, y)
+    for a, b in zip(_outputs(estimator, X), _outputs(two_epochs, X), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert estimator.loss_curve_ == two_epochs.loss_curve_
+
+
+def test_interrupt_in_the_first_epoch_leaves_the_estimator_unfitted(
+    estimator, data, monkeypatch
+):
+    X, y = data
+    _interrupt_at_batch(monkeypatch, _pretraining_batches(estimator) + 1)
+    with pytest.raises(KeyboardInterrupt):
+        estimator.fit(X, y)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(estimator)
+
+
+@pytest.mark.parametrize("method", ["warm_start", "partial_fit"])
+def test_interrupt_before_an_epoch_completes_keeps_the_previous_fit(
+    estimator, data, monkeypatch, method
+):
+    X, y = data
+    estimator.fit(X, y)
+    before = _state(estimator, X)
+    _interrupt_at_batch(monkeypatch, 2)
+    with pytest.raises(KeyboardInterrupt):
+        if method == "warm_start":
+            estimator.set_params(warm_start=True).fit(X, y)
+        else:
+            estimator.partial_fit(X, y)
+    monkeypatch.undo()
+    estimator.set_params(warm_start=False)
+    _assert_same_state(before, _state(estimator, X))
+
+
+def test_interrupt_during_validation_keeps_the_completed_epochs(estimator, data, monkeypatch):
+    X, y = data
+    estimator.set_params(early_stopping=True, validation_fraction=0.25)
+    evaluate_mean, calls = skae._training.evaluate_mean, {"n": 0}
+
+    def interrupting(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the validation of epoch 2
+            raise KeyboardInterrupt
+        return evaluate_mean(*args, **kwargs)
+
+    monkeypatch.setattr(skae._training, "evaluate_mean", interrupting)
+    with pytest.raises(KeyboardInterrupt):
+        estimator.fit(X, y)
+    assert estimator.n_iter_ == 1 and len(estimator.validation_scores_) == 1
+    assert estimator.best_validation_score_ == estimator.validation_scores_[0]
+
+
+def test_interrupt_during_pretraining_of_layer_2_stops_everything(data, monkeypatch):
+    X, y = data
+    clf = clone(ESTIMATORS["classifier"])
+    layer_1 = clf.pretrain_max_iter * BATCHES_PER_EPOCH
+    calls = _interrupt_at_batch(monkeypatch, layer_1 + 2)
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y)
+    assert calls["n"] == layer_1 + 2  # no fine-tuning batch was ever drawn
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)
+
+
+# ------------------------------------------------------------ non-finite output
+
+
+def _methods(estimator):
+    if _is_classifier(estimator):
+        return ["predict", "predict_proba", "predict_log_proba", "decision_function",
+                "transform", "score"]  # fmt: skip
+    return ["transform", "score_samples", "score"]
+
+
+@pytest.mark.parametrize("dtype, huge", [(np.float64, 1e308), (np.float32, 3e38)])
+def test_finite_input_never_gives_non_finite_output(estimator, data, dtype, huge):
+    X, y = data
+    estimator.fit(X, y)
+    X_huge = np.where(X > 0.5, huge, -huge).astype(dtype)
+    codes = np.full((3, getattr(estimator, "n_components_", 1)), huge, dtype=dtype)
+    calls = [(method, (X_huge,)) for method in _methods(estimator)]
+    if not _is_classifier(estimator):
+        calls.append(("inverse_transform", (codes,)))
+    for method, args in calls:
+        args = (*args, y) if method == "score" else args
+        try:
+            output = getattr(estimator, method)(*args)
+        except ValueError as error:  # the one allowed outcome besides finite output
+            assert "non-finite values (NaN or inf) from finite input" in str(error)
+            assert f"largest magnitude is {huge:.3g}" in str(error)
+            assert "StandardScaler" in str(error)
+        else:
+            assert np.isfinite(output).all(), method
+
+
+def test_score_of_inputs_of_1e200_is_an_error_not_minus_inf(estimator, data):
+    X, y = data
+    estimator.fit(X, y)
+    if _is_classifier(estimator):  # an accuracy: finite whatever the input
+        assert 0 <= estimator.score(np.full_like(X, 1e200), y) <= 1
+        return
+    with pytest.raises(ValueError, match="largest magnitude is 1e\\+200"):
+        estimator.score(np.full_like(X, 1e200))
+
+
+# ------------------------------------------------------------ divergence
+
+
+def _first_cause(message):
+    return message.split("most likely first:\n- ", 1)[1]
+
+
+@pytest.mark.parametrize(
+    "change, first_cause",
+    [
+        ("X", "X's largest magnitude is 1e+20"),
+        ("alpha", "alpha=1e+300"),
+        ("learning_rate", "learning_rate=1e+30"),
+    ],
+)
+def test_divergence_names_the_most_likely_cause_first(estimator, data, change, first_cause):
+    X, y = data
+    if change == "X" and isinstance(estimator, MAEAutoencoder):
+        pytest.skip("an absolute-error loss stays finite, and Adam steps bounded, on large X")
+    if change == "X":
+        X = X * 1e20
+    elif change == "alpha":
+        estimator.set_params(alpha=1e300)
+    else:
+        estimator.set_params(learning_rate_init=1e30)
+        if _is_classifier(estimator):
+            estimator.set_params(pretrain_learning_rate_init=1e30)
+    with pytest.raises(FloatingPointError, match="Training diverged") as error:
+        estimator.fit(X, y)
+    message = str(error.value)
+    assert "X's largest magnitude" in message and "alpha=" in message
+    cause = _first_cause(message)
+    if change == "learning_rate":
+        name = "pretrain_learning_rate_init" if _is_classifier(estimator) else "learning_rate_init"
+        assert cause.startswith(f"{name}=1e+30 (rate in use: 1e+30)"), message
+    else:
+        assert cause.startswith(first_cause), message
+    with pytest.raises(NotFittedError):
+        check_is_fitted(estimator)
+
+
+# ------------------------------------------------------------ continuity
+
+
+def test_warm_start_and_partial_fit_continue_training(estimator, data):
+    X, y = data
+    estimator.fit(X, y)
+    estimator.set_params(warm_start=True).fit(X, y)
+    assert estimator.n_iter_ == 8 and len(estimator.loss_curve_) == 8
+    assert estimator.t_ == 8 * X.shape[0]
+    steps = estimator._optimizer_state[1]["state"][0]["step"]
+    assert int(steps) == 8 * BATCHES_PER_EPOCH  # the optimizer's state went on
+    estimator.partial_fit(X, y)
+    assert estimator.n_iter_ == 9 and estimator.t_ == 9 * X.shape[0]
+
+
+def test_first_partial_fit_equals_fit_of_one_epoch(estimator, data):
+    X, y = data
+    kwargs = {"classes": np.unique(y)} if _is_classifier(estimator) else {}
+    incremental = clone(estimator).partial_fit(X, y, **kwargs)
+    one_epoch = clone(estimator).set_params(max_iter=1).fit(X, y)
+    for a, b in zip(_outputs(incremental, X), _outputs(one_epoch, X), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_warning_raised_as_an_error_leaves_the_completed_fit(estimator, data):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(ConvergenceWarning):
+            estimator.fit(X, y)
+    assert estimator.n_iter_ == estimator.max_iter
+    assert np.isfinite(_outputs(estimator, X)[0]).all()
+
+
+def test_fitted_attributes_mean_the_same_everywhere(estimator, data):
+    X, y = data
+    estimator.fit(X, y)
+    assert estimator.best_loss_ == min(estimator.loss_curve_)
+    assert estimator.validation_scores_ is None and estimator.best_validation_score_ is None
+    estimator.set_params(early_stopping=True, validation_fraction=0.25).fit(X, y)
+    assert estimator.best_loss_ is None
+    assert len(estimator.validation_scores_) == estimator.n_iter_
+    assert estimator.best_validation_score_ == max(estimator.validation_scores_)
+    assert estimator.t_ == estimator.n_iter_ * 90  # 75% of 120 rows train
