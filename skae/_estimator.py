@@ -308,7 +308,7 @@ class TorchEstimator:
                 f"early_stopping=True cannot hold out validation_fraction="
                 f"{self.validation_fraction} of {n_samples} training sample(s)"
                 + (" with every class in both parts" if data.stratify is not None else "")
-                + ": use more samples, a larger validation_fraction, or "
+                + ": use more samples, another validation_fraction, or "
                 "early_stopping=False."
             ) from error
         return parts[0::2], parts[1::2]

@@ -6,7 +6,7 @@ import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skae import AutoencoderTransformer
+from skae import AutoencoderTransformer, StackedAutoencoderClassifier
 
 RNG = np.random.RandomState(0)
 X_GOOD = RNG.uniform(size=(60, 6))
@@ -167,3 +167,43 @@ def test_use_before_fit_raises_not_fitted(method):
     args = () if method == "get_feature_names_out" else (X_GOOD[:, :2],)
     with pytest.raises(NotFittedError, match="not fitted yet"):
         getattr(ae, method)(*args)
+
+
+@pytest.mark.parametrize(
+    "estimator, y",
+    [
+        (AutoencoderTransformer(2, early_stopping=True), None),
+        (
+            StackedAutoencoderClassifier((4,), corruption_levels=0.1, early_stopping=True),
+            np.array([0] * 59 + [1]),
+        ),
+    ],
+)
+def test_early_stopping_without_enough_samples_names_the_settings(estimator, y):
+    X = X_GOOD[:1] if y is None else X_GOOD
+    with pytest.raises(ValueError, match="early_stopping=True cannot hold out") as error:
+        estimator.fit(X, y)
+    assert "validation_fraction=0.1" in str(error.value)
+    assert "test_size" not in str(error.value)
+
+
+def test_bad_conv_channels_are_named_as_such():
+    ae = AutoencoderTransformer(2, architecture="conv", image_shape=(2, 3), conv_channels=(4, 0))
+    with pytest.raises(ValueError, match=r"conv_channels must be .* got \(4, 0\)"):
+        ae.fit(X_GOOD)
+
+
+@pytest.mark.parametrize(
+    "estimator, name",
+    [
+        (AutoencoderTransformer(learning_rate_init=1e39), "learning_rate_init"),
+        (StackedAutoencoderClassifier(learning_rate_init=1e39), "learning_rate_init"),
+        (
+            StackedAutoencoderClassifier(pretrain_learning_rate_init=1e39),
+            "pretrain_learning_rate_init",
+        ),
+    ],
+)
+def test_learning_rates_are_bounded_by_the_float32_maximum(estimator, name):
+    with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter"):
+        estimator.fit(X_GOOD, np.arange(60) % 2)
