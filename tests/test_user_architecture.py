@@ -41,7 +41,8 @@ def global_rng_architecture(n_features, n_components):
 
 def _fit(architecture, random_state, cls=AutoencoderTransformer, max_iter=3):
     X = load_digits().data[:100] / 16
-    return cls(4, architecture=architecture, max_iter=max_iter, random_state=random_state).fit(X), X
+    model = cls(4, architecture=architecture, max_iter=max_iter, random_state=random_state)
+    return model.fit(X), X
 
 
 def test_user_modules_are_initialised_deterministically_from_random_state():
