@@ -92,20 +92,22 @@ class AutoencoderTransformer(BaseAutoencoder):
         Whether to shuffle the samples in each epoch.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data, stop when the
-        validation loss stops improving, and restore the best weights.
+        validation score (:meth:`score` on it) stops improving, and restore
+        the weights of the best epoch. Ignored by ``partial_fit``.
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
     n_iter_no_change : int, default=10
         Patience, in epochs, for ``tol``.
     warm_start : bool, default=False
-        Continue from the previous fit's weights and optimizer state.
+        Continue from the previous fit's weights and optimizer state (skae
+        keeps the optimizer's state, where ``MLPRegressor`` rebuilds it).
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the batch order and the validation split, through
         private generators (the global torch seed is never touched).
     device : str, default="cpu"
         "cpu", "cuda", "cuda:N", "mps", or "auto" (a GPU when one is present).
     verbose : bool or int, default=False
-        Print one line per epoch: loss, validation loss, seconds.
+        Print one line per epoch: loss, validation score, seconds.
     architecture : {"mlp", "conv"} or callable, default="mlp"
         "mlp": fully connected layers. "conv": blocks of 3x3 convolution,
         activation and 2x2 max-pool (``conv_channels``), then dense layers
@@ -114,9 +116,10 @@ class AutoencoderTransformer(BaseAutoencoder):
         returning an ``(encoder, decoder)`` pair of ``torch.nn.Module``
         plugs in your own networks: the encoder maps (B, n_features) to
         (B, n_components), the decoder maps codes back to (B, n_features)
-        reconstructions before ``output_activation``. Their weights are
-        (re)initialised by skae from ``random_state`` (Glorot-uniform for
-        linear and convolution layers, ``reset_parameters`` for others). For
+        reconstructions before ``output_activation``. They are built, and
+        initialised as their own code does, inside a fork of torch's random
+        state seeded from ``random_state``: the same seed gives the same
+        weights, and the caller's global random state is left alone. For
         pickling, make it a module-level function.
     image_shape : tuple of int, default=None
         ``(channels, height, width)`` (or ``(height, width)``) of the images
