@@ -119,35 +119,73 @@ def plot_embedding(codes, y=None, *, ax=None, title=None, s=4, cmap="tab10"):
     return ax
 
 
+def _set_scale(ax, values, log):
+    # A log axis cannot show zero or negative values (a negated MSE, a zero
+    # loss): such an axis stays linear whatever ``log`` says.
+    if log and np.all(np.asarray(values, dtype=float) > 0):
+        ax.set_yscale("log")
+
+
 def plot_loss_curve(model, *, ax=None, log=True):
-    """Training loss per epoch, and the validation loss with early stopping.
+    """Training loss per epoch, and the validation score with early stopping.
+
+    The training loss (``loss_curve_``, lower is better) is drawn on ``ax``.
+    When the model holds validation scores (``validation_scores_``, fitted
+    with ``early_stopping=True``) they are drawn in another colour on a
+    second y axis on the right (``ax.twinx()``), labelled "validation score
+    (higher is better)": a score is not a loss and need not share its units
+    or sign (accuracy for :class:`~skae.StackedAutoencoderClassifier`, minus
+    the reconstruction MSE for autoencoders, the ELBO for
+    :class:`~skae.VariationalAutoencoder`). One legend on ``ax`` names both
+    lines.
 
     Parameters
     ----------
     model : fitted skae estimator
-        Anything with ``loss_curve_`` (and optionally ``validation_scores_``).
+        Anything with ``loss_curve_`` (and optionally ``validation_scores_``,
+        a list of float or None).
     ax : matplotlib Axes, default=None
-        Where to draw; a new figure if None.
+        Where to draw the training loss; a new figure if None. The score
+        axis, if any, is its twin: ``ax.figure.axes`` lists both.
     log : bool, default=True
-        Logarithmic loss axis.
+        Logarithmic y axes. Each axis is logarithmic only when all the values
+        drawn on it are positive, so a negative score or a zero loss keeps
+        its axis linear.
 
     Returns
     -------
     ax : matplotlib Axes
+        The axes of the training loss.
     """
     plt = _pyplot()
     if not hasattr(model, "loss_curve_"):
         raise ValueError(f"{type(model).__name__} has no loss_curve_: fit it first.")
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3.5))
-    epochs = np.arange(1, len(model.loss_curve_) + 1)
-    ax.plot(epochs, model.loss_curve_, label="training loss")
-    validation = getattr(model, "validation_scores_", None)
-    if validation:
-        ax.plot(epochs, -np.asarray(validation), label="validation loss")
+    loss = np.asarray(model.loss_curve_, dtype=float)
+    lines = ax.plot(np.arange(1, len(loss) + 1), loss, color="C0", label="training loss")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    if log:
-        ax.set_yscale("log")
-    ax.legend()
+    ax.set_ylabel("training loss")
+    _set_scale(ax, loss, log)
+    validation = getattr(model, "validation_scores_", None)
+    if validation is not None and len(validation):
+        scores = np.asarray(validation, dtype=float)
+        score_ax = ax.twinx()
+        lines += score_ax.plot(
+            np.arange(1, len(scores) + 1),
+            scores,
+            color="C1",
+            linestyle="--",
+            label="validation score (higher is better)",
+        )
+        score_ax.set_ylabel("validation score (higher is better)", color="C1")
+        score_ax.tick_params(axis="y", colors="C1")
+        _set_scale(score_ax, scores, log)
+        # Draw ax, its line and its legend, above the twin (matplotlib draws
+        # the twin last otherwise); the twin paints ax's background instead.
+        ax.set_zorder(score_ax.get_zorder() + 1)
+        score_ax.set_facecolor(ax.get_facecolor())
+        score_ax.patch.set_visible(ax.patch.get_visible())
+        ax.patch.set_visible(False)
+    ax.legend(lines, [line.get_label() for line in lines])
     return ax

@@ -4,16 +4,10 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.datasets import load_digits
 
 from skae import AutoencoderTransformer
 from skae._layers import ConvDecoder, pooled_sizes
 from skae._nets import ConvAutoencoder
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_digits().data[:300] / 16
 
 
 def conv_ae(**params):
@@ -30,16 +24,17 @@ def conv_ae(**params):
 
 
 @pytest.mark.parametrize("unpooling", ["nearest", "max"])
-def test_fit_transform_inverse(digits, unpooling):
-    ae = conv_ae(unpooling=unpooling).fit(digits)
-    codes = ae.transform(digits)
+def test_fit_transform_inverse(digits_unit, unpooling):
+    X = digits_unit[:300]
+    ae = conv_ae(unpooling=unpooling).fit(X)
+    codes = ae.transform(X)
     assert codes.shape == (300, 8)
     assert ae.inverse_transform(codes).shape == (300, 64)
-    assert np.isfinite(ae.score(digits))
+    assert np.isfinite(ae.score(X))
     restored = pickle.loads(pickle.dumps(ae))
-    np.testing.assert_array_equal(restored.transform(digits), codes)
-    again = clone(ae).fit(digits)
-    np.testing.assert_array_equal(again.transform(digits), codes)
+    np.testing.assert_array_equal(restored.transform(X), codes)
+    again = clone(ae).fit(X)
+    np.testing.assert_array_equal(again.transform(X), codes)
 
 
 def test_max_unpooling_puts_values_at_the_maxima():
@@ -77,28 +72,31 @@ def test_multichannel_rows_are_channels_first():
     conv_ae(image_shape=(2, 4, 4), conv_channels=(3,)).fit(X)
 
 
-def test_image_shape_must_match_n_features(digits):
+def test_image_shape_must_match_n_features(digits_unit):
+    X = digits_unit[:300]
     with pytest.raises(ValueError, match="image_shape=\\(1, 7, 7\\) describes images of 49"):
-        conv_ae(image_shape=(1, 7, 7)).fit(digits)
+        conv_ae(image_shape=(1, 7, 7)).fit(X)
     with pytest.raises(ValueError, match="needs image_shape"):
-        conv_ae(image_shape=None).fit(digits)
+        conv_ae(image_shape=None).fit(X)
     with pytest.raises(ValueError, match="image_shape must be"):
-        conv_ae(image_shape=(1, 2, 4, 8)).fit(digits)
+        conv_ae(image_shape=(1, 2, 4, 8)).fit(X)
     with pytest.raises(ValueError, match="too small"):
-        conv_ae(image_shape=(16, 2, 2)).fit(digits)
+        conv_ae(image_shape=(16, 2, 2)).fit(X)
 
 
-def test_bad_input_leaves_fitted_estimator_unchanged(digits):
-    ae = conv_ae().fit(digits)
-    codes = ae.transform(digits)
+def test_bad_input_leaves_fitted_estimator_unchanged(digits_unit):
+    X = digits_unit[:300]
+    ae = conv_ae().fit(X)
+    codes = ae.transform(X)
     ae.set_params(image_shape=(4, 4))
     with pytest.raises(ValueError, match="image_shape"):
-        ae.fit(digits)
-    np.testing.assert_array_equal(ae.transform(digits), codes)
+        ae.fit(X)
+    np.testing.assert_array_equal(ae.transform(X), codes)
 
 
-def test_conv_with_regularisers(digits):
+def test_conv_with_regularisers(digits_unit):
+    X = digits_unit[:300]
     ae = conv_ae(
         code_activation="logistic", sparsity_target=0.1, contractive_weight=0.01, max_iter=1
-    ).fit(digits[:50])
-    assert ae.transform(digits[:5]).shape == (5, 8)
+    ).fit(X[:50])
+    assert ae.transform(X[:5]).shape == (5, 8)

@@ -1,22 +1,14 @@
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
-from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skae import AutoencoderTransformer, DenoisingAutoencoder
 
 
-@pytest.fixture(scope="module")
-def digits():
-    X = load_digits().data / 16
-    return train_test_split(X, test_size=0.25, random_state=0)
-
-
-def test_denoises_better_than_pca_and_plain_autoencoder(digits):
-    X_train, X_test = digits
+def test_denoises_better_than_pca_and_plain_autoencoder(digits_unit_split):
+    X_train, X_test, _, _ = digits_unit_split
     noisy = X_test * (np.random.RandomState(0).rand(*X_test.shape) >= 0.3)
     settings = dict(
         n_components=16,
@@ -70,8 +62,8 @@ def test_no_noise_is_identity():
     assert DenoisingAutoencoder(noise_level=0.0)._corrupt(X, torch.Generator()) is X
 
 
-def test_reproducible_and_transform_uses_clean_input(digits):
-    X_train, _ = digits
+def test_reproducible_and_transform_uses_clean_input(digits_unit_split):
+    X_train, _, _, _ = digits_unit_split
     params = dict(n_components=4, hidden_layer_sizes=(8,), max_iter=3, random_state=1)
     a = DenoisingAutoencoder(**params).fit(X_train)
     b = DenoisingAutoencoder(**params).fit(X_train)
@@ -101,8 +93,8 @@ def test_bad_noise_name():
         DenoisingAutoencoder(noise="speckle").fit(np.ones((5, 3)))
 
 
-def test_conv_denoising_with_max_unpooling(digits):
-    X_train, X_test = digits
+def test_conv_denoising_with_max_unpooling(digits_unit_split):
+    X_train, X_test, _, _ = digits_unit_split
     dae = DenoisingAutoencoder(
         n_components=8,
         architecture="conv",

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
 from torch import nn
 
 from skae import AutoencoderTransformer
@@ -30,8 +29,8 @@ def test_tied_decoder_uses_transposed_encoder_weights():
     assert n_tied == n_untied - (6 * 5 + 5 * 3)  # the decoder's weights are shared
 
 
-def test_tied_estimator_trains_and_shares_gradients():
-    X = load_digits().data[:200] / 16
+def test_tied_estimator_trains_and_shares_gradients(digits_unit):
+    X = digits_unit[:200]
     ae = AutoencoderTransformer(
         n_components=8, hidden_layer_sizes=(16,), tied_weights=True, max_iter=20, random_state=0
     ).fit(X)
@@ -55,8 +54,8 @@ def my_architecture(n_features, n_components):
     return encoder, decoder
 
 
-def test_user_supplied_modules():
-    X = load_digits().data[:200] / 16
+def test_user_supplied_modules(digits_unit):
+    X = digits_unit[:200]
     ae = AutoencoderTransformer(n_components=4, architecture=my_architecture, random_state=0)
     ae.set_params(max_iter=5).fit(X)
     assert ae.transform(X).shape == (200, 4)

@@ -1,20 +1,12 @@
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import InvalidParameterError
 from torch import nn
 
 from skae import AutoencoderTransformer
 from skae._nets import EncoderDecoder
 from skae._penalties import jacobian_frobenius_sq, kl_sparsity, l1_activity
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X = load_digits().data / 16
-    return train_test_split(X, test_size=0.25, random_state=0)
 
 
 def autograd_jacobian_sq(encode, x):
@@ -69,8 +61,8 @@ def sparse_settings(**params):
     return {**settings, **params}
 
 
-def test_contractive_lowers_the_jacobian_at_similar_error(digits):
-    X_train, X_test = digits
+def test_contractive_lowers_the_jacobian_at_similar_error(digits_unit_split):
+    X_train, X_test, _, _ = digits_unit_split
     one_layer = sparse_settings(code_activation="logistic", max_iter=150, tol=0)
     plain = AutoencoderTransformer(**one_layer).fit(X_train)
     cae = AutoencoderTransformer(contractive_weight=3e-4, **one_layer).fit(X_train)
@@ -83,12 +75,12 @@ def test_contractive_lowers_the_jacobian_at_similar_error(digits):
     assert -cae.score(X_test) < 1.1 * -plain.score(X_test)
 
 
-def test_sparse_overcomplete_code_meets_target(digits):
+def test_sparse_overcomplete_code_meets_target(digits_unit_split):
     # The classic sparse autoencoder: an overcomplete sigmoid code (4x the
     # input), of which each unit is on ~10% of the time on average. It
     # reconstructs within 10% of the unregularised model with the largest
     # code that model may have (n_components = n_features).
-    X_train, X_test = digits
+    X_train, X_test, _, _ = digits_unit_split
     settings = sparse_settings(
         code_activation="logistic", max_iter=150, tol=0, alpha=0.0, batch_size=100
     )
@@ -103,8 +95,8 @@ def test_sparse_overcomplete_code_meets_target(digits):
     assert -sparse.score(X_test) < 1.1 * -plain.score(X_test)
 
 
-def test_l1_activity_zeroes_code_units(digits):
-    X_train, X_test = digits
+def test_l1_activity_zeroes_code_units(digits_unit_split):
+    X_train, X_test, _, _ = digits_unit_split
     settings = sparse_settings(code_activation="relu", max_iter=100)
     plain = AutoencoderTransformer(**settings).fit(X_train)
     sparse = AutoencoderTransformer(activity_l1=0.03, **settings).fit(X_train)

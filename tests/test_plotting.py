@@ -1,13 +1,16 @@
 """skae.plotting draws what it says, in one call each."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
-from skae import AutoencoderTransformer
+from skae import AutoencoderTransformer, StackedAutoencoderClassifier
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 
 from skae.plotting import plot_embedding, plot_loss_curve, plot_reconstructions  # noqa: E402
@@ -47,6 +50,73 @@ def test_plot_embedding_one_series_per_class(images):
 def test_plot_loss_curve(images):
     ae = AutoencoderTransformer(2, max_iter=4, tol=0, early_stopping=True, random_state=0)
     ax = plot_loss_curve(ae.fit(images))
-    assert [len(line.get_xdata()) for line in ax.get_lines()] == [4, 4]
+    lines = [line for axes in ax.figure.axes for line in axes.get_lines()]
+    assert [len(line.get_xdata()) for line in lines] == [4, 4]
     with pytest.raises(ValueError, match="fit it first"):
         plot_loss_curve(AutoencoderTransformer())
+
+
+@pytest.fixture
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def _score_axes(ax):
+    """The twin axes holding the validation score, next to the loss axes ``ax``."""
+    (score_ax,) = [other for other in ax.figure.axes if other is not ax]
+    return score_ax
+
+
+def _legend_labels(ax):
+    return [text.get_text() for text in ax.get_legend().get_texts()]
+
+
+def test_plot_loss_curve_puts_a_negative_score_on_a_linear_twin_axis(images, close_figures):
+    ae = AutoencoderTransformer(
+        2, hidden_layer_sizes=(4,), max_iter=3, tol=0, early_stopping=True, random_state=0
+    ).fit(images)
+    assert max(ae.validation_scores_) < 0  # minus the reconstruction MSE
+    ax = plot_loss_curve(ae)
+    assert len(ax.figure.axes) == 2
+    score_ax = _score_axes(ax)
+    assert ax.get_yscale() == "log" and score_ax.get_yscale() == "linear"
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), ae.loss_curve_)
+    np.testing.assert_allclose(score_ax.get_lines()[0].get_ydata(), ae.validation_scores_)
+    assert score_ax.get_ylabel() == "validation score (higher is better)"
+    assert ax.get_lines()[0].get_color() != score_ax.get_lines()[0].get_color()
+    assert _legend_labels(ax) == ["training loss", "validation score (higher is better)"]
+
+
+@pytest.mark.parametrize("log", [True, False])
+def test_plot_loss_curve_puts_an_accuracy_on_a_log_axis_if_asked(
+    digits_unit_split, log, close_figures
+):
+    X_train, _, y_train, _ = digits_unit_split
+    clf = StackedAutoencoderClassifier(
+        (8,),
+        corruption_levels=(0.1,),
+        pretrain_max_iter=1,
+        max_iter=3,
+        tol=0,
+        early_stopping=True,
+        validation_fraction=0.5,
+        random_state=0,
+    ).fit(X_train[:60], y_train[:60] % 2)
+    assert 0 < min(clf.validation_scores_) and max(clf.validation_scores_) <= 1
+    ax = plot_loss_curve(clf, log=log)
+    scale = "log" if log else "linear"
+    assert ax.get_yscale() == scale and _score_axes(ax).get_yscale() == scale
+    assert len(_legend_labels(ax)) == 2
+
+
+def test_plot_loss_curve_without_validation_draws_one_axis(images, close_figures):
+    ae = AutoencoderTransformer(2, hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    ax = plot_loss_curve(ae.fit(images))
+    assert ae.validation_scores_ is None
+    assert ax.figure.axes == [ax] and ax.get_yscale() == "log"
+    assert _legend_labels(ax) == ["training loss"]
+    # An empty score list draws no score axis; a zero loss keeps a linear axis.
+    model = SimpleNamespace(loss_curve_=[1.0, 0.0], validation_scores_=[])
+    ax = plot_loss_curve(model)
+    assert ax.figure.axes == [ax] and ax.get_yscale() == "linear"

@@ -1,4 +1,3 @@
-import pickle
 import warnings
 
 import numpy as np
@@ -6,9 +5,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.base import clone
-from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import check_classifiers_classes
 
 from skae import StackedAutoencoderClassifier
@@ -28,25 +25,18 @@ FAST = {
 
 
 @pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    X = X / 16.0
-    return train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
-
-
-@pytest.fixture(scope="module")
-def fitted(digits):
-    X_train, _, y_train, _ = digits
+def fitted(digits_unit_stratified_split):
+    X_train, _, y_train, _ = digits_unit_stratified_split
     return StackedAutoencoderClassifier(**FAST).fit(X_train, y_train)
 
 
-def test_digits_accuracy(digits, fitted):
-    _, X_test, _, y_test = digits
+def test_digits_accuracy(digits_unit_stratified_split, fitted):
+    _, X_test, _, y_test = digits_unit_stratified_split
     assert fitted.score(X_test, y_test) >= 0.95
 
 
-def test_fitted_attributes(digits, fitted):
-    X_train, X_test, _, _ = digits
+def test_fitted_attributes(digits_unit_stratified_split, fitted):
+    X_train, X_test, _, _ = digits_unit_stratified_split
     np.testing.assert_array_equal(fitted.classes_, np.arange(10))
     assert fitted.n_layers_ == 4
     assert [len(c) for c in fitted.pretrain_loss_curves_] == [2, 2]
@@ -59,8 +49,8 @@ def test_fitted_attributes(digits, fitted):
         assert curve[-1] < curve[0]
 
 
-def test_probabilities(digits, fitted):
-    _, X_test, _, _ = digits
+def test_probabilities(digits_unit_stratified_split, fitted):
+    _, X_test, _, _ = digits_unit_stratified_split
     proba = fitted.predict_proba(X_test)
     assert proba.shape == (X_test.shape[0], 10)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
@@ -70,8 +60,8 @@ def test_probabilities(digits, fitted):
     assert fitted.predict_proba(X_test.astype(np.float32)).dtype == np.float32
 
 
-def test_string_labels_round_trip(digits):
-    X_train, X_test, y_train, y_test = digits
+def test_string_labels_round_trip(digits_unit_stratified_split):
+    X_train, X_test, y_train, y_test = digits_unit_stratified_split
     names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "8", "9"])
     clf = StackedAutoencoderClassifier(**FAST).fit(X_train, names[y_train])
     np.testing.assert_array_equal(clf.classes_, np.sort(names))
@@ -81,8 +71,8 @@ def test_string_labels_round_trip(digits):
     assert clf.score(X_test, names[y_test]) >= 0.9
 
 
-def test_binary_decision_function(digits):
-    X_train, X_test, y_train, _ = digits
+def test_binary_decision_function(digits_unit_stratified_split):
+    X_train, X_test, y_train, _ = digits_unit_stratified_split
     keep = y_train < 2
     clf = StackedAutoencoderClassifier(**FAST).fit(X_train[keep], y_train[keep])
     scores = clf.decision_function(X_test)
@@ -90,8 +80,8 @@ def test_binary_decision_function(digits):
     np.testing.assert_array_equal(clf.predict(X_test), (scores > 0).astype(int))
 
 
-def test_unlabelled_samples_are_used_in_pretraining_only(digits):
-    X_train, _, y_train, _ = digits
+def test_unlabelled_samples_are_used_in_pretraining_only(digits_unit_stratified_split):
+    X_train, _, y_train, _ = digits_unit_stratified_split
     y = y_train.copy()
     y[100:] = -1
     clf = StackedAutoencoderClassifier(**FAST).fit(X_train, y)
@@ -108,22 +98,22 @@ def test_unlabelled_samples_are_used_in_pretraining_only(digits):
     assert not np.array_equal(clf.predict_proba(X_train), c.predict_proba(X_train))
 
 
-def test_object_labels_with_minus_one(digits):
-    X_train, _, y_train, _ = digits
+def test_object_labels_with_minus_one(digits_unit_stratified_split):
+    X_train, _, y_train, _ = digits_unit_stratified_split
     y = np.array(["a" if v % 2 else "b" for v in y_train], dtype=object)
     y[::2] = -1
     clf = StackedAutoencoderClassifier(**FAST).fit(X_train, y)
     assert list(clf.classes_) == ["a", "b"]
 
 
-def test_no_labelled_sample_is_an_error(digits):
-    X_train, _, _, _ = digits
+def test_no_labelled_sample_is_an_error(digits_unit_stratified_split):
+    X_train, _, _, _ = digits_unit_stratified_split
     with pytest.raises(ValueError, match="No labelled sample"):
         StackedAutoencoderClassifier(**FAST).fit(X_train, np.full(X_train.shape[0], -1))
 
 
-def test_minus_one_plus_one_labels_explain_the_convention(digits):
-    X_train, _, y_train, _ = digits
+def test_minus_one_plus_one_labels_explain_the_convention(digits_unit_stratified_split):
+    X_train, _, y_train, _ = digits_unit_stratified_split
     y = np.where(y_train < 5, -1, 1)
     with pytest.raises(ValueError, match="unlabeled=None"):
         StackedAutoencoderClassifier(**FAST).fit(X_train, y)
@@ -137,16 +127,16 @@ def test_minus_one_is_a_class_with_unlabeled_none():
     check_classifiers_classes("StackedAutoencoderClassifier", clf)
 
 
-def test_custom_unlabeled_marker(digits):
-    X_train, _, y_train, _ = digits
+def test_custom_unlabeled_marker(digits_unit_stratified_split):
+    X_train, _, y_train, _ = digits_unit_stratified_split
     y = np.array([f"digit {v}" for v in y_train])
     y[200:] = "?"
     clf = StackedAutoencoderClassifier(**FAST, unlabeled="?").fit(X_train, y)
     assert "?" not in clf.classes_
 
 
-def test_deterministic_with_random_state(digits, fitted):
-    X_train, X_test, y_train, _ = digits
+def test_deterministic_with_random_state(digits_unit_stratified_split, fitted):
+    X_train, X_test, y_train, _ = digits_unit_stratified_split
     again = clone(fitted).fit(X_train, y_train)
     np.testing.assert_array_equal(again.predict_proba(X_test), fitted.predict_proba(X_test))
     assert again.pretrain_loss_curves_ == fitted.pretrain_loss_curves_
@@ -154,15 +144,15 @@ def test_deterministic_with_random_state(digits, fitted):
     assert not np.array_equal(other.predict_proba(X_test), fitted.predict_proba(X_test))
 
 
-def test_global_torch_rng_untouched(digits):
-    X_train, _, y_train, _ = digits
+def test_global_torch_rng_untouched(digits_unit_stratified_split):
+    X_train, _, y_train, _ = digits_unit_stratified_split
     state = torch.get_rng_state()
     StackedAutoencoderClassifier(**FAST, dropout=0.2).fit(X_train[:300], y_train[:300])
     assert torch.equal(state, torch.get_rng_state())
 
 
-def test_no_pretraining_baseline_shares_the_initialisation(digits):
-    X_train, _, y_train, _ = digits
+def test_no_pretraining_baseline_shares_the_initialisation(digits_unit_stratified_split):
+    X_train, _, y_train, _ = digits_unit_stratified_split
     params = dict(FAST, max_iter=1)
     pretrained = StackedAutoencoderClassifier(**params).fit(X_train, y_train)
     baseline = StackedAutoencoderClassifier(**dict(params, pretrain_max_iter=0))
@@ -179,8 +169,8 @@ def test_no_pretraining_baseline_shares_the_initialisation(digits):
     assert moved_baseline < moved_pretrained
 
 
-def test_early_stopping_restores_best_validation_accuracy(digits):
-    X_train, _, y_train, _ = digits
+def test_early_stopping_restores_best_validation_accuracy(digits_unit_stratified_split):
+    X_train, _, y_train, _ = digits_unit_stratified_split
     clf = StackedAutoencoderClassifier(**FAST, early_stopping=True, n_iter_no_change=3)
     clf.fit(X_train, y_train)
     assert len(clf.validation_scores_) == clf.n_iter_
@@ -188,8 +178,8 @@ def test_early_stopping_restores_best_validation_accuracy(digits):
     assert clf.best_validation_score_ == max(clf.validation_scores_)
 
 
-def test_sparse_input_matches_dense(digits):
-    X_train, X_test, y_train, _ = digits
+def test_sparse_input_matches_dense(digits_unit_stratified_split):
+    X_train, X_test, y_train, _ = digits_unit_stratified_split
     params = dict(FAST, max_iter=3)
     dense = StackedAutoencoderClassifier(**params).fit(X_train, y_train)
     sparse = StackedAutoencoderClassifier(**params).fit(sp.csr_matrix(X_train), y_train)
@@ -198,15 +188,15 @@ def test_sparse_input_matches_dense(digits):
     )
 
 
-def test_corruption_levels_must_match_layers(digits):
-    X_train, _, y_train, _ = digits
+def test_corruption_levels_must_match_layers(digits_unit_stratified_split):
+    X_train, _, y_train, _ = digits_unit_stratified_split
     clf = StackedAutoencoderClassifier(**dict(FAST, corruption_levels=(0.1, 0.2, 0.3)))
     with pytest.raises(ValueError, match="one level per hidden layer"):
         clf.fit(X_train, y_train)
 
 
-def test_failed_fit_keeps_previous_model(digits, fitted):
-    X_train, X_test, y_train, _ = digits
+def test_failed_fit_keeps_previous_model(digits_unit_stratified_split, fitted):
+    X_train, X_test, y_train, _ = digits_unit_stratified_split
     clf = clone(fitted).fit(X_train, y_train)
     before = clf.predict_proba(X_test)
     with pytest.raises(ValueError):
@@ -215,14 +205,8 @@ def test_failed_fit_keeps_previous_model(digits, fitted):
     np.testing.assert_array_equal(clf.predict_proba(X_test), before)
 
 
-def test_pickle_round_trip(digits, fitted):
-    _, X_test, _, _ = digits
-    restored = pickle.loads(pickle.dumps(fitted))
-    np.testing.assert_array_equal(restored.predict_proba(X_test), fitted.predict_proba(X_test))
-
-
-def test_verbose_prints_both_phases(digits, capsys):
-    X_train, _, y_train, _ = digits
+def test_verbose_prints_both_phases(digits_unit_stratified_split, capsys):
+    X_train, _, y_train, _ = digits_unit_stratified_split
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         StackedAutoencoderClassifier(**dict(FAST, max_iter=1), verbose=True).fit(
@@ -250,8 +234,8 @@ def test_tied_layer_shares_the_encoder():
     assert sum(p.numel() for p in layer.parameters()) == 4 * 6 + 4 + 6
 
 
-def test_learning_rate_schedule_applies_to_fine_tuning(digits):
-    X_train, _, y_train, _ = digits
+def test_learning_rate_schedule_applies_to_fine_tuning(digits_unit_stratified_split):
+    X_train, _, y_train, _ = digits_unit_stratified_split
     # tol=10: no epoch improves enough, so a constant rate stops after
     # 1 + n_iter_no_change + 1 epochs, while "adaptive" lowers the rate and
     # goes on to max_iter.
@@ -266,7 +250,7 @@ def test_learning_rate_schedule_applies_to_fine_tuning(digits):
             X_train, y_train
         )
     assert constant.n_iter_ == 3 and adaptive.n_iter_ == 6
-    assert cosine.score(*digits[1::2]) >= 0.95
+    assert cosine.score(*digits_unit_stratified_split[1::2]) >= 0.95
 
 
 def test_input_dropout_masks_and_rescales_the_inputs():
@@ -279,8 +263,8 @@ def test_input_dropout_masks_and_rescales_the_inputs():
     assert torch.equal(net.encode(x), x)
 
 
-def test_input_and_hidden_dropout_in_fine_tuning(digits):
-    X_train, X_test, y_train, y_test = digits
+def test_input_and_hidden_dropout_in_fine_tuning(digits_unit_stratified_split):
+    X_train, X_test, y_train, y_test = digits_unit_stratified_split
     params = dict(FAST, dropout=0.2, input_dropout=0.2)
     clf = StackedAutoencoderClassifier(**params).fit(X_train, y_train)
     assert clf.score(X_test, y_test) >= 0.93
@@ -291,16 +275,16 @@ def test_input_and_hidden_dropout_in_fine_tuning(digits):
     assert not np.array_equal(clf.predict_proba(X_test), plain.predict_proba(X_test))
 
 
-def test_partial_fit_needs_classes_on_the_first_call(digits):
-    X_train, _, y_train, _ = digits
+def test_partial_fit_needs_classes_on_the_first_call(digits_unit_stratified_split):
+    X_train, _, y_train, _ = digits_unit_stratified_split
     clf = StackedAutoencoderClassifier(**FAST)
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
         clf.partial_fit(X_train, y_train)
     assert not hasattr(clf, "classes_")
 
 
-def test_partial_fit_continues_fine_tuning(digits):
-    X_train, X_test, y_train, y_test = digits
+def test_partial_fit_continues_fine_tuning(digits_unit_stratified_split):
+    X_train, X_test, y_train, y_test = digits_unit_stratified_split
     clf = StackedAutoencoderClassifier(**FAST)
     # The first chunk lacks class 9: classes= declares it.
     first = y_train != 9
@@ -317,17 +301,8 @@ def test_partial_fit_continues_fine_tuning(digits):
     assert not torch.equal(pretrained[0], clf.module_.hidden[0].weight)
 
 
-def test_first_partial_fit_is_fit_for_one_epoch(digits):
-    X_train, X_test, y_train, _ = digits
-    fitted = StackedAutoencoderClassifier(**dict(FAST, max_iter=1)).fit(X_train, y_train)
-    incremental = StackedAutoencoderClassifier(**FAST).partial_fit(
-        X_train, y_train, classes=np.unique(y_train)
-    )
-    np.testing.assert_array_equal(fitted.predict_proba(X_test), incremental.predict_proba(X_test))
-
-
-def test_partial_fit_rejects_unknown_labels_and_keeps_the_model(digits):
-    X_train, X_test, y_train, _ = digits
+def test_partial_fit_rejects_unknown_labels_and_keeps_the_model(digits_unit_stratified_split):
+    X_train, X_test, y_train, _ = digits_unit_stratified_split
     clf = StackedAutoencoderClassifier(**FAST).partial_fit(X_train, y_train, classes=range(10))
     before = clf.predict_proba(X_test)
     with pytest.raises(ValueError, match=r"labels \[10\] that are not in classes"):
@@ -336,8 +311,8 @@ def test_partial_fit_rejects_unknown_labels_and_keeps_the_model(digits):
     np.testing.assert_array_equal(clf.predict_proba(X_test), before)
 
 
-def test_partial_fit_skips_unlabelled_samples(digits):
-    X_train, _, y_train, _ = digits
+def test_partial_fit_skips_unlabelled_samples(digits_unit_stratified_split):
+    X_train, _, y_train, _ = digits_unit_stratified_split
     clf = StackedAutoencoderClassifier(**FAST).partial_fit(X_train, y_train, classes=range(10))
     y_partly = y_train.copy()
     y_partly[::2] = -1
@@ -345,3 +320,42 @@ def test_partial_fit_skips_unlabelled_samples(digits):
     assert clf.n_iter_ == 2
     with pytest.raises(ValueError, match="No labelled sample"):
         clf.partial_fit(X_train[:10], np.full(10, -1))
+
+
+def test_no_hidden_layer_is_a_linear_softmax_classifier(digits_unit_stratified_split):
+    X_train, X_test, y_train, y_test = digits_unit_stratified_split
+    # A single float for corruption_levels fits any depth, none included.
+    clf = StackedAutoencoderClassifier(
+        hidden_layer_sizes=(),
+        corruption_levels=0.1,
+        learning_rate_init=0.01,
+        max_iter=30,
+        random_state=0,
+    ).fit(X_train, y_train)
+    assert clf.pretrain_loss_curves_ == [] and clf.n_layers_ == 2
+    assert [name for name, _ in clf.module_.named_parameters()] == ["head.weight", "head.bias"]
+    assert clf.score(X_test, y_test) > 0.9
+    # Its features are the inputs themselves.
+    np.testing.assert_array_equal(clf.transform(X_test), X_test)
+    assert len(clf.get_feature_names_out()) == X_train.shape[1]
+
+
+def test_warm_start_fine_tunes_again_without_pretraining(digits_unit_stratified_split):
+    X_train, _, y_train, _ = digits_unit_stratified_split
+    clf = StackedAutoencoderClassifier(**dict(FAST, max_iter=2)).fit(X_train, y_train)
+    curves = clf.pretrain_loss_curves_
+    weights = clf.module_.hidden[0].weight.detach().clone()
+    clf.set_params(warm_start=True, pretrain_max_iter=50).fit(X_train, y_train)
+    assert clf.n_iter_ == 4 and clf.pretrain_loss_curves_ is curves
+    assert not torch.equal(weights, clf.module_.hidden[0].weight)
+
+
+def test_warm_start_refuses_new_classes_and_keeps_the_model(digits_unit_stratified_split):
+    X_train, X_test, y_train, _ = digits_unit_stratified_split
+    keep = y_train < 5
+    clf = StackedAutoencoderClassifier(**dict(FAST, max_iter=2, warm_start=True))
+    clf.fit(X_train[keep], y_train[keep])
+    before = clf.predict_proba(X_test)
+    with pytest.raises(ValueError, match=r"labels \[5, 6, 7, 8, 9\] that are not in classes_"):
+        clf.fit(X_train, y_train)
+    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
