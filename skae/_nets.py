@@ -17,7 +17,6 @@ __all__ = [
     "EncoderDecoder",
     "GaussianAutoencoder",
     "MLPAutoencoder",
-    "TiedMLPAutoencoder",
     "build_autoencoder",
 ]
 
@@ -67,7 +66,11 @@ class MLPAutoencoder(EncoderDecoder):
     log-variance); the decoder maps ``n_components`` back to
     ``n_features`` through the same widths reversed. A linear code
     (``code_activation="identity"``) is the classic choice (Hinton &
-    Salakhutdinov 2006) and keeps the linear case equal to PCA.
+    Salakhutdinov 2006) and keeps the linear case equal to PCA. With
+    ``tied_weights`` the decoder uses the encoder's transposed weights
+    (:class:`~skae._layers.TiedDecoder`): half the weights, and the classic
+    form of the RBM-like and contractive autoencoders (Vincent et al. 2010;
+    Rifai et al. 2011).
     """
 
     def __init__(
@@ -79,37 +82,16 @@ class MLPAutoencoder(EncoderDecoder):
         output_activation,
         code_activation="identity",
         n_encoder_outputs=None,
+        tied_weights=False,
     ):
         hidden = list(hidden_layer_sizes)
         n_out = n_encoder_outputs or n_components
-        super().__init__(
-            encoder=mlp([n_features, *hidden, n_out], activation, code_activation),
-            decoder=mlp([n_components, *hidden[::-1], n_features], activation),
-            output_activation=output_activation,
-        )
-
-
-class TiedMLPAutoencoder(EncoderDecoder):
-    """MLP autoencoder whose decoder uses the encoder's transposed weights.
-
-    Halves the number of weights, and is the classic form of the RBM-like
-    and contractive autoencoders (Vincent et al. 2010; Rifai et al. 2011).
-    Same parameters as :class:`MLPAutoencoder`.
-    """
-
-    def __init__(
-        self,
-        n_features,
-        hidden_layer_sizes,
-        n_components,
-        activation,
-        output_activation,
-        code_activation="identity",
-    ):
-        encoder = mlp([n_features, *hidden_layer_sizes, n_components], activation, code_activation)
-        super().__init__(
-            encoder, TiedDecoder(linear_layers(encoder), activation), output_activation
-        )
+        encoder = mlp([n_features, *hidden, n_out], activation, code_activation)
+        if tied_weights:
+            decoder = TiedDecoder(linear_layers(encoder), activation)
+        else:
+            decoder = mlp([n_components, *hidden[::-1], n_features], activation)
+        super().__init__(encoder, decoder, output_activation)
 
 
 class ConvAutoencoder(EncoderDecoder):
@@ -221,10 +203,6 @@ def build_autoencoder(
             unpooling=unpooling,
             n_encoder_outputs=n_encoder_outputs,
         )
-    if tied_weights:
-        return TiedMLPAutoencoder(
-            n_features, hidden, n_components, activation, output_activation, code_activation
-        )
     return MLPAutoencoder(
         n_features,
         hidden,
@@ -233,4 +211,5 @@ def build_autoencoder(
         output_activation,
         code_activation,
         n_encoder_outputs=n_encoder_outputs,
+        tied_weights=tied_weights,
     )

@@ -1,47 +1,19 @@
 """A variant defined only in the tests: an autoencoder with a mean absolute error.
 
 It exists to show that a new variant is one file: a net factory and a loss
-term (plus the explicit parameter list scikit-learn needs), and the shared
-invariants of tests/test_invariants.py hold for it with nothing else.
+term. It adds no parameter, so it inherits BaseAutoencoder's explicit
+``__init__`` (one that adds parameters lists them all, as scikit-learn
+requires). The shared invariants of tests/test_invariants.py hold for it
+with nothing else.
 """
 
 from skae._autoencoder_base import BaseAutoencoder
-from skae._estimator import as_layer_sizes, store_parameters
+from skae._estimator import as_layer_sizes
 from skae._nets import build_autoencoder
 
 
 class MAEAutoencoder(BaseAutoencoder):
     """MLP autoencoder trained on the mean absolute reconstruction error."""
-
-    def __init__(
-        self,
-        n_components=2,
-        *,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        output_activation="identity",
-        loss="mse",
-        solver="adam",
-        alpha=0.0001,
-        batch_size="auto",
-        learning_rate_init=0.001,
-        learning_rate="constant",
-        max_iter=200,
-        tol=1e-4,
-        shuffle=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        warm_start=False,
-        random_state=None,
-        device="cpu",
-        verbose=False,
-        architecture="mlp",
-        image_shape=None,
-        conv_channels=(16, 32),
-        unpooling="nearest",
-    ):
-        store_parameters(self, locals())
 
     def _build_net(self, data):
         return build_autoencoder(

@@ -4,11 +4,11 @@ import torch
 from torch import nn
 
 from skae import AutoencoderTransformer
-from skae._nets import TiedMLPAutoencoder, build_autoencoder
+from skae._nets import MLPAutoencoder, build_autoencoder
 
 
 def test_tied_decoder_uses_transposed_encoder_weights():
-    module = TiedMLPAutoencoder(6, (5,), 3, "tanh", "identity")
+    module = MLPAutoencoder(6, (5,), 3, "tanh", "identity", tied_weights=True)
     for p in module.parameters():
         nn.init.normal_(p)
     w1, w2 = module.encoder[0].weight, module.encoder[2].weight
