@@ -218,12 +218,13 @@ class TorchEstimator:
             net, history, optimizer_state = self._new_net(data, seed).to(device), History(), None
         order_generator = torch.Generator().manual_seed(seed + 1)  # batch order
         noise_generator = torch.Generator(device=device).manual_seed(seed + 2)  # noise, masks
+        # Built (and the validation split checked) before any pretraining.
+        phase = self._main_phase(net, data, seed, incremental, noise_generator, history)
         try:
             if not continuing:
                 data.attributes.update(self._pretrain(net, data, order_generator, noise_generator))
         except KeyboardInterrupt as interrupt:
             return None, interrupt  # nothing goes on to the next phase
-        phase = self._main_phase(net, data, seed, incremental, noise_generator, history)
         if optimizer_state is not None:
             phase.optimizer.load_state_dict(optimizer_state)
         if not incremental:
