@@ -8,7 +8,6 @@ better) and restores the best weights. On ``KeyboardInterrupt`` it puts
 back the state of the last completed epoch and re-raises.
 """
 
-import copy
 import math
 import sys
 import time
@@ -144,9 +143,20 @@ def evaluate_mean(module, fn, sources, batch_size=INFERENCE_BATCH_SIZE):
         module.train(was_training)
 
 
+def _cloned(value):
+    """``value`` with every tensor in it cloned (a cheap deepcopy of a state dict)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return {key: _cloned(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cloned(item) for item in value)
+    return value
+
+
 def _snapshot(module, optimizer=None):
-    weights = {name: value.detach().clone() for name, value in module.state_dict().items()}
-    return weights, None if optimizer is None else copy.deepcopy(optimizer.state_dict())
+    weights = _cloned(module.state_dict())
+    return weights, None if optimizer is None else _cloned(optimizer.state_dict())
 
 
 def _restore(module, optimizer, snapshot):
