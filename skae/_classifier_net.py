@@ -54,6 +54,5 @@ class StackedNet(nn.Module):
         """
         layer = self.hidden[k]
         decoder = TiedDecoder([layer], self.activation_name)
-        decoder.reset_parameters()
         autoencoder = EncoderDecoder(nn.Sequential(layer, self.activation), decoder)
         return autoencoder.to(layer.weight.device)

@@ -207,7 +207,7 @@ class TiedDecoder(nn.Module):
         super().__init__()
         self._tied = list(layers)  # encoder order: (n_out, n_in) weights
         self.biases = nn.ParameterList(
-            nn.Parameter(torch.empty(layer.in_features)) for layer in reversed(self._tied)
+            nn.Parameter(torch.zeros(layer.in_features)) for layer in reversed(self._tied)
         )
         self.activation = make_activation(activation)
 

@@ -144,7 +144,7 @@ class GaussianAutoencoder(EncoderDecoder):
         super().__init__(inner.encoder, inner.decoder)
         self.output_activation = inner.output_activation
         self.n_components = n_components
-        self.decoder_log_var = nn.Parameter(torch.empty(()))
+        self.decoder_log_var = nn.Parameter(torch.zeros(()))  # unit variance
 
     def reset_parameters(self):
         """Start the Gaussian decoder at unit variance (called by ``init_weights``)."""
