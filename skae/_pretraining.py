@@ -33,7 +33,8 @@ def pretrain_layers(estimator, net, X, order_generator, noise_generator):
     for k, level in enumerate(levels if estimator.pretrain_max_iter else ()):
         if k > 0:
             below = BatchSource(inputs, device)
-            inputs = predict_in_batches(lambda x, k=k: net.encode(x, n_layers=k), below)
+            layer_below = net.hidden[k - 1]
+            inputs = predict_in_batches(lambda x, f=layer_below: net.activation(f(x)), below)
         phase = _layer_phase(estimator, net, k, inputs, level, noise_generator)
         curves[k] = list(estimator._run_phase(phase, order_generator, X).loss_curve)
     return curves

@@ -59,7 +59,12 @@ def check_architecture(estimator, n_features):
 
 
 def corruption_levels(levels, n_layers):
-    """``corruption_levels`` as one float per hidden layer, checked."""
+    """``corruption_levels`` as one float per hidden layer, checked.
+
+    "auto" rises linearly from 0.1 at the first layer to 0.3 at the last.
+    """
+    if isinstance(levels, str) and levels == "auto":
+        return tuple(round(float(v), 12) for v in np.linspace(0.1, 0.3, n_layers))
     if isinstance(levels, Real):
         return (float(levels),) * n_layers
     levels = tuple(levels)

@@ -72,10 +72,13 @@ class StackedAutoencoderClassifier(
         Widths of the hidden layers (the architecture of Vincent et al.
         2010 on MNIST). ``()`` is a linear softmax classifier with nothing
         to pretrain, as ``MLPClassifier(hidden_layer_sizes=())``.
-    corruption_levels : float or tuple of float, default=(0.1, 0.2, 0.3)
+    corruption_levels : "auto", float or tuple of float, default="auto"
         Masking-noise level of each layer's pretraining: the probability of
         zeroing each input of that layer. One value per hidden layer, or one
-        float for all layers.
+        float for all layers. "auto" rises linearly from 0.1 at the first
+        layer to 0.3 at the last (``numpy.linspace(0.1, 0.3, n_layers)``):
+        0.1 for one layer, (0.1, 0.2, 0.3) for three, as in Vincent et al.
+        (2010), so that the default fits any depth.
     activation : {"relu", "logistic", "tanh", "identity", "elu", "gelu", \
 "leaky_relu", "sigmoid"}, default="relu"
         Activation of the hidden layers. "logistic" is the classic SdA's;
@@ -204,7 +207,11 @@ class StackedAutoencoderClassifier(
     _parameter_constraints: dict = {
         **TRAINING_PARAMETER_CONSTRAINTS,
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "corruption_levels": ["array-like", Interval(Real, 0, 1, closed="left")],
+        "corruption_levels": [
+            StrOptions({"auto"}),
+            "array-like",
+            Interval(Real, 0, 1, closed="left"),
+        ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "pretrain_max_iter": [Interval(Integral, 0, None, closed="left")],
         "pretrain_learning_rate_init": [Interval(Real, 0, _FLOAT32_MAX, closed="right")],
@@ -218,7 +225,7 @@ class StackedAutoencoderClassifier(
         self,
         hidden_layer_sizes=(1000, 1000, 1000),
         *,
-        corruption_levels=(0.1, 0.2, 0.3),
+        corruption_levels="auto",
         activation="relu",
         solver="adam",
         alpha=0.0001,

@@ -6,6 +6,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import check_classifiers_classes
 
 from skae import StackedAutoencoderClassifier
@@ -359,3 +360,24 @@ def test_warm_start_refuses_new_classes_and_keeps_the_model(digits_unit_stratifi
     with pytest.raises(ValueError, match=r"labels \[5, 6, 7, 8, 9\] that are not in classes_"):
         clf.fit(X_train, y_train)
     np.testing.assert_array_equal(clf.predict_proba(X_test), before)
+
+
+def test_default_corruption_levels_fit_any_depth(digits_unit_stratified_split):
+    X_train, _, y_train, _ = digits_unit_stratified_split
+    fast = dict(pretrain_max_iter=1, max_iter=2, random_state=0)
+    for sizes, levels in [
+        ((16,), (0.1,)),
+        ((16, 12), (0.1, 0.3)),
+        ((16, 12, 8), (0.1, 0.2, 0.3)),
+        ((16, 12, 8, 4), (0.1, 0.1 + 0.2 / 3, 0.3 - 0.2 / 3, 0.3)),
+    ]:
+        auto = StackedAutoencoderClassifier(sizes, **fast).fit(X_train[:200], y_train[:200])
+        explicit = StackedAutoencoderClassifier(sizes, corruption_levels=levels, **fast)
+        explicit.fit(X_train[:200], y_train[:200])
+        assert auto.pretrain_loss_curves_ == explicit.pretrain_loss_curves_
+    search = GridSearchCV(
+        StackedAutoencoderClassifier(**fast),
+        {"hidden_layer_sizes": [(16,), (16, 12), (16, 12, 8)]},
+        cv=2,
+    ).fit(X_train[:200], y_train[:200])
+    assert search.best_params_["hidden_layer_sizes"] in [(16,), (16, 12), (16, 12, 8)]
