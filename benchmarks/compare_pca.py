@@ -201,8 +201,8 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, help="MNIST autoencoder epochs (default 80)")
     parser.add_argument(
         "--learning-rate",
-        choices=("constant", "adaptive", "cosine"),
-        help="MNIST autoencoder learning-rate schedule (default constant)",
+        choices=("plateau", "constant", "adaptive", "cosine"),
+        help="MNIST autoencoder learning-rate schedule (default plateau)",
     )
     parser.add_argument("--tag", help="suffix of the results files' names")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")

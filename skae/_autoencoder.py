@@ -70,10 +70,16 @@ class AutoencoderTransformer(BaseAutoencoder):
         Minibatch size; "auto" is ``min(200, n_samples)``.
     learning_rate_init : float, default=0.001
         Learning rate of the optimizer (not used by "lbfgs").
-    learning_rate : {"constant", "adaptive", "cosine"}, default="constant"
+    learning_rate : {"plateau", "constant", "adaptive", "cosine"}, \
+default="plateau"
         Learning-rate schedule (ignored by "lbfgs").
 
-        - "constant": ``learning_rate_init`` throughout.
+        - "plateau": ``learning_rate_init`` until training stalls (``tol``,
+          ``n_iter_no_change``), then divided by 5, twice at most; training
+          stops when it stalls a third time. Smaller steps at the end
+          remove most of the minibatch noise from the final weights.
+        - "constant": ``learning_rate_init`` throughout; training stops the
+          first time it stalls.
         - "adaptive": as in :class:`~sklearn.neural_network.MLPRegressor`,
           the rate is divided by 5 whenever training would stop for lack of
           progress (``tol``, ``n_iter_no_change``); training stops once it
@@ -84,10 +90,13 @@ class AutoencoderTransformer(BaseAutoencoder):
           fixed number of epochs.
     max_iter : int, default=200
         Maximum number of epochs (for "lbfgs", of 20 iterations each).
-    tol : float, default=1e-4
-        Training stops when the loss (or the validation score, with
-        ``early_stopping``) has not improved by at least ``tol`` for
-        ``n_iter_no_change`` consecutive epochs.
+    tol : float, default=3e-3
+        Relative tolerance: training stalls when, for more than
+        ``n_iter_no_change`` consecutive epochs, the loss (or the validation
+        score, with ``early_stopping``) has not improved on the best so far
+        by at least ``tol`` times its magnitude. Unlike ``MLPRegressor``'s
+        absolute ``tol``, it reads the same on data of any scale. What
+        follows a stall depends on ``learning_rate``.
     shuffle : bool, default=True
         Whether to shuffle the samples in each epoch.
     early_stopping : bool, default=False
@@ -96,7 +105,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         the weights of the best epoch. Ignored by ``partial_fit``.
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int, default=5
         Patience, in epochs, for ``tol``.
     warm_start : bool, default=False
         Continue from the previous fit's weights and optimizer state (skae
@@ -173,6 +182,11 @@ default="identity"
         Names of features seen during fit, when X has string column names.
     n_components_ : int
         Size of the code of the fitted model.
+    mean_ : ndarray of shape (n_features,)
+        Mean of the training data. As in PCA, the encoder sees
+        ``X - mean_``, and the reconstruction starts at it: ``mean_`` is
+        added to the decoder's output (for a sigmoid output, its logit,
+        clipped to [1e-3, 1 - 1e-3], before the sigmoid).
     <fitted attributes of training>
 
     See Also
@@ -231,13 +245,13 @@ default="identity"
         alpha=0.0001,
         batch_size="auto",
         learning_rate_init=0.001,
-        learning_rate="constant",
+        learning_rate="plateau",
         max_iter=200,
-        tol=1e-4,
+        tol=3e-3,
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=5,
         warm_start=False,
         random_state=None,
         device="cpu",

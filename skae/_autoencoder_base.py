@@ -12,6 +12,7 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
+import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_array
@@ -28,6 +29,11 @@ from ._estimator import (
 )
 from ._layers import ACTIVATIONS
 from ._settings import check_architecture, image_shape_of
+
+# A sigmoid output starts at the logit of each feature's mean, clipped to
+# [1e-3, 1 - 1e-3]: features that are always 0 (digits' border pixels) or
+# always 1 start at a probability of 0.001 or 0.999, not at infinity.
+_LOGIT_CLIP = 1e-3
 
 
 class BaseAutoencoder(
@@ -70,13 +76,13 @@ class BaseAutoencoder(
         alpha=0.0001,
         batch_size="auto",
         learning_rate_init=0.001,
-        learning_rate="constant",
+        learning_rate="plateau",
         max_iter=200,
-        tol=1e-4,
+        tol=3e-3,
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=5,
         warm_start=False,
         random_state=None,
         device="cpu",
@@ -178,7 +184,25 @@ class BaseAutoencoder(
     def _fit_data(self, X, y, *, continuing, incremental, classes):
         X = self._validate_X(X, reset=not continuing)
         self._check_settings(X)
-        return FitData(X=X, arrays=(X,), attributes={"n_components_": self.n_components})
+        attributes = {"n_components_": self.n_components}
+        if not continuing:  # a continued fit keeps the centre its weights learned around
+            attributes["mean_"] = np.asarray(X.mean(axis=0), dtype=np.float64).reshape(-1)
+        return FitData(X=X, arrays=(X,), attributes=attributes)
+
+    def _new_net(self, data, seed):
+        """The net of a fresh fit, centred on ``mean_`` as PCA is.
+
+        The encoder sees ``X - mean_``, and the reconstruction starts at the
+        mean: ``mean_`` is added to the decoder's logits, or, for a sigmoid
+        output, its logit (clipped, since pixels may be always 0 or 1).
+        """
+        net = super()._new_net(data, seed)
+        mean = torch.as_tensor(data.attributes["mean_"], dtype=torch.float32)
+        offset = mean
+        if self.output_activation == "sigmoid":
+            offset = torch.logit(mean.clamp(_LOGIT_CLIP, 1 - _LOGIT_CLIP))
+        net.set_centre(mean, offset)
+        return net
 
     # ------------------------------------------------------------------ API
 

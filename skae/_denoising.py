@@ -54,6 +54,10 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
+    mean_ : ndarray of shape (n_features,)
+        Mean of the training data, subtracted at the encoder's input and
+        added back to the decoder's output, as in
+        :class:`AutoencoderTransformer`.
     <fitted attributes of training>
 
     See Also
@@ -100,13 +104,13 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         alpha=0.0001,
         batch_size="auto",
         learning_rate_init=0.001,
-        learning_rate="constant",
+        learning_rate="plateau",
         max_iter=200,
-        tol=1e-4,
+        tol=3e-3,
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=5,
         warm_start=False,
         random_state=None,
         device="cpu",

@@ -27,7 +27,9 @@ class EncoderDecoder(nn.Module):
     ``encoder`` maps (B, n_features) -> (B, n_components); ``decoder`` maps
     (B, n_components) -> (B, n_features) reconstruction logits, before
     ``output_activation``, so that losses can use the stable fused forms
-    (``binary_cross_entropy_with_logits``).
+    (``binary_cross_entropy_with_logits``). After :meth:`set_centre`, the
+    encoder sees ``x - input_mean`` and ``output_offset`` is added to the
+    logits, as PCA subtracts and adds back the mean.
     """
 
     def __init__(self, encoder, decoder, output_activation="identity"):
@@ -35,14 +37,25 @@ class EncoderDecoder(nn.Module):
         self.encoder = encoder
         self.decoder = decoder
         self.output_activation = make_activation(output_activation)
+        self.register_buffer("input_mean", None)
+        self.register_buffer("output_offset", None)
+
+    def set_centre(self, mean, offset):
+        """Centre the input on ``mean`` and add ``offset`` to the logits (1-D tensors)."""
+        self.input_mean = mean
+        self.output_offset = offset
+
+    def _centred(self, x):
+        return x if self.input_mean is None else x - self.input_mean
 
     def encode(self, x):
         """Code of ``x``."""
-        return self.encoder(x)
+        return self.encoder(self._centred(x))
 
     def decode_logits(self, code):
         """Reconstruction of ``code`` before the output activation."""
-        return self.decoder(code)
+        logits = self.decoder(code)
+        return logits if self.output_offset is None else logits + self.output_offset
 
     def decode(self, code):
         """Reconstruction of ``code``."""
@@ -126,8 +139,9 @@ class ConvAutoencoder(EncoderDecoder):
 
     def encode_decode(self, x):
         """Code and reconstruction logits of ``x``, with the pooling indices."""
-        code, indices = self.encoder.forward_with_indices(x)
-        return code, self.decoder(code, indices if self.decoder.unpooling == "max" else None)
+        code, indices = self.encoder.forward_with_indices(self._centred(x))
+        logits = self.decoder(code, indices if self.decoder.unpooling == "max" else None)
+        return code, logits if self.output_offset is None else logits + self.output_offset
 
 
 class GaussianAutoencoder(EncoderDecoder):
@@ -153,7 +167,7 @@ class GaussianAutoencoder(EncoderDecoder):
 
     def encode_distribution(self, x):
         """Posterior mean and log-variance: (B, n_features) -> 2 x (B, n_components)."""
-        stats = self.encoder(x)
+        stats = self.encoder(self._centred(x))
         return stats[:, : self.n_components], stats[:, self.n_components :]
 
     def encode(self, x):

@@ -15,11 +15,14 @@ __all__ = [
 ]
 
 SOLVERS = ("adam", "adamw", "sgd", "rmsprop", "lbfgs")
-LEARNING_RATE_SCHEDULES = ("constant", "adaptive", "cosine")
+LEARNING_RATE_SCHEDULES = ("plateau", "constant", "adaptive", "cosine")
 LBFGS_ITERATIONS_PER_EPOCH = 20
 # sklearn's "adaptive" schedule: divide by 5 on a plateau, stop below 1e-6.
 ADAPTIVE_FACTOR = 5.0
 ADAPTIVE_MIN_LEARNING_RATE = 1e-6
+# The default "plateau" schedule: divide by 5 on the first two plateaus of a
+# fit, stop at the third (measured on digits: benchmarks/defaults.py).
+PLATEAU_REDUCTIONS = 2
 
 
 def make_optimizer(solver, parameters, learning_rate):

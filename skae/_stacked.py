@@ -62,10 +62,6 @@ class StackedAutoencoderClassifier(
     it can use many unlabelled samples (label ``-1``, scikit-learn's
     semi-supervised convention) while fine-tuning uses the labelled ones.
 
-    Both phases run through skae's single training loop, on in-memory
-    tensors, with randomness drawn only from private generators seeded by
-    ``random_state``.
-
     Parameters
     ----------
     hidden_layer_sizes : int or tuple of int, default=(1000, 1000, 1000)
@@ -105,11 +101,16 @@ class StackedAutoencoderClassifier(
         Learning rate of fine-tuning. After pretraining, a lower rate (e.g.
         1e-4 to 3e-4 with Adam) keeps more of what pretraining learned:
         with 1,000 MNIST labels, Adam at 1e-3 erased its benefit.
-    learning_rate : {"constant", "adaptive", "cosine"}, default="constant"
+    learning_rate : {"plateau", "constant", "adaptive", "cosine"}, \
+default="plateau"
         Learning-rate schedule of pretraining and fine-tuning (each phase
         starts from its own initial rate; ignored by ``solver="lbfgs"``).
 
-        - "constant": the initial rate throughout.
+        - "plateau": the initial rate until training stalls (``tol``,
+          ``n_iter_no_change``), then divided by 5, twice at most; the phase
+          stops when it stalls a third time.
+        - "constant": the initial rate throughout; the phase stops the first
+          time it stalls.
         - "adaptive": as in :class:`~sklearn.neural_network.MLPClassifier`,
           the rate is divided by 5 whenever training would stop for lack of
           progress (see ``tol`` and ``n_iter_no_change``), and training
@@ -123,11 +124,11 @@ class StackedAutoencoderClassifier(
         Dropout probability of the input features during fine-tuning (0.2
         in Srivastava et al. 2014): masking noise, as in pretraining, that
         keeps the fine-tuned network robust to missing pixels.
-    tol : float, default=1e-4
-        Fine-tuning stops when the training loss (or the validation accuracy,
-        with ``early_stopping``) has not improved by at least ``tol`` for
-        ``n_iter_no_change`` consecutive epochs. Pretraining stops likewise
-        on its reconstruction loss.
+    tol : float, default=3e-3
+        Relative tolerance: a phase stalls when, for more than
+        ``n_iter_no_change`` epochs, its loss (or the validation accuracy,
+        with ``early_stopping``) has not beaten the best so far by ``tol``
+        times its magnitude (``MLPClassifier``'s ``tol`` is absolute).
     shuffle : bool, default=True
         Whether to shuffle the samples in each epoch.
     early_stopping : bool, default=False
@@ -136,7 +137,7 @@ class StackedAutoencoderClassifier(
         restore the weights of the best validation epoch.
     validation_fraction : float, default=0.1
         Fraction of the labelled samples held out for early stopping.
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int, default=5
         Patience, in epochs, for ``tol``.
     warm_start : bool, default=False
         Continue fine-tuning from the previous fit's weights and optimizer
@@ -234,14 +235,14 @@ class StackedAutoencoderClassifier(
         pretrain_learning_rate_init=0.001,
         max_iter=200,
         learning_rate_init=0.001,
-        learning_rate="constant",
+        learning_rate="plateau",
         dropout=0.0,
         input_dropout=0.0,
-        tol=1e-4,
+        tol=3e-3,
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=5,
         warm_start=False,
         unlabeled=-1,
         random_state=None,

@@ -18,6 +18,7 @@ import torch
 from ._optim import (
     ADAPTIVE_FACTOR,
     ADAPTIVE_MIN_LEARNING_RATE,
+    PLATEAU_REDUCTIONS,
     CosineSchedule,
     current_learning_rate,
     set_learning_rate,
@@ -55,6 +56,7 @@ class History:
     no_improvement_count: int = 0
     n_epochs: int = 0
     n_samples_seen: int = 0
+    plateau_reductions: int = 0  # of the current call
     stopped_early: bool = False
 
 
@@ -166,17 +168,27 @@ def _restore(module, optimizer, snapshot):
         optimizer.load_state_dict(optimizer_state)
 
 
+def _improves(value, best, tol):
+    """Whether ``value`` beats ``best`` by at least ``tol`` times ``|best|``."""
+    return math.isinf(best) or value >= best + tol * abs(best)
+
+
 def _record_epoch(history, loss, score, n_samples, tol):
-    """Append one completed epoch; return whether it improved and set a new best score."""
+    """Append one completed epoch; return whether it set a new best score.
+
+    An epoch improves when its loss (or validation score) beats the best so
+    far by a fraction ``tol`` of it: a relative tolerance, so the rule reads
+    the same on data of any scale.
+    """
     history.n_epochs += 1
     history.n_samples_seen += n_samples
     history.loss_curve.append(loss)
     new_best = False
     if score is None:
-        improved = loss <= history.best_loss - tol
+        improved = _improves(-loss, -history.best_loss, tol)
     else:
         history.validation_scores.append(score)
-        improved = score >= history.best_validation_score + tol
+        improved = _improves(score, history.best_validation_score, tol)
         new_best = score > history.best_validation_score
         history.best_validation_score = max(history.best_validation_score, score)
     history.best_loss = min(history.best_loss, loss)
@@ -185,18 +197,28 @@ def _record_epoch(history, loss, score, n_samples, tol):
 
 
 def _on_plateau(history, optimizer, config, log):
-    """After an epoch without progress: lower the rate ("adaptive") or stop."""
+    """After an epoch without progress: lower the rate, or stop.
+
+    "plateau" divides the rate by 5 on each of the first two plateaus of a
+    call and stops at the third; "adaptive" (sklearn's MLP) divides it
+    until it falls below 1e-6; the other schedules stop at once.
+    """
     if history.no_improvement_count <= config.n_iter_no_change:
         return False
     learning_rate = current_learning_rate(optimizer)
-    adaptive = config.learning_rate_schedule == "adaptive"
-    if adaptive and not isinstance(optimizer, torch.optim.LBFGS):
-        if learning_rate > ADAPTIVE_MIN_LEARNING_RATE:
-            set_learning_rate(optimizer, learning_rate / ADAPTIVE_FACTOR)
-            history.no_improvement_count = 0
-            if config.verbose:
-                log(f"Learning rate set to {learning_rate / ADAPTIVE_FACTOR:.3g}")
-            return False
+    schedule = config.learning_rate_schedule
+    lower = (schedule == "adaptive" and learning_rate > ADAPTIVE_MIN_LEARNING_RATE) or (
+        schedule == "plateau"
+        and history.plateau_reductions < PLATEAU_REDUCTIONS
+        and learning_rate > ADAPTIVE_MIN_LEARNING_RATE
+    )
+    if lower and not isinstance(optimizer, torch.optim.LBFGS):
+        set_learning_rate(optimizer, learning_rate / ADAPTIVE_FACTOR)
+        history.no_improvement_count = 0
+        history.plateau_reductions += 1
+        if config.verbose:
+            log(f"Learning rate set to {learning_rate / ADAPTIVE_FACTOR:.3g}")
+        return False
     history.stopped_early = True
     return True
 
@@ -256,7 +278,7 @@ def fit_module(
     lbfgs = isinstance(optimizer, torch.optim.LBFGS)
     run_epoch = _train_epoch_lbfgs if lbfgs else _train_epoch_stochastic
     schedule = _make_schedule(optimizer, config, train_sources[0].n_samples)
-    history.stopped_early = False
+    history.stopped_early, history.plateau_reductions = False, 0
     last_epoch, best = _snapshot(module, optimizer), None
     module.train()
     try:

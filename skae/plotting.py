@@ -126,6 +126,25 @@ def _set_scale(ax, values, log):
         ax.set_yscale("log")
 
 
+def _plot_scores(ax, scores, log):
+    """Validation scores on a twin of ``ax``; returns the plotted lines."""
+    score_ax = ax.twinx()
+    label = "validation score (higher is better)"
+    lines = score_ax.plot(
+        np.arange(1, len(scores) + 1), scores, color="C1", linestyle="--", label=label
+    )
+    score_ax.set_ylabel(label, color="C1")
+    score_ax.tick_params(axis="y", colors="C1")
+    _set_scale(score_ax, scores, log)
+    # Draw ax, its line and its legend, above the twin (matplotlib draws
+    # the twin last otherwise); the twin paints ax's background instead.
+    ax.set_zorder(score_ax.get_zorder() + 1)
+    score_ax.set_facecolor(ax.get_facecolor())
+    score_ax.patch.set_visible(ax.patch.get_visible())
+    ax.patch.set_visible(False)
+    return lines
+
+
 def plot_loss_curve(model, *, ax=None, log=True):
     """Training loss per epoch, and the validation score with early stopping.
 
@@ -169,23 +188,6 @@ def plot_loss_curve(model, *, ax=None, log=True):
     _set_scale(ax, loss, log)
     validation = getattr(model, "validation_scores_", None)
     if validation is not None and len(validation):
-        scores = np.asarray(validation, dtype=float)
-        score_ax = ax.twinx()
-        lines += score_ax.plot(
-            np.arange(1, len(scores) + 1),
-            scores,
-            color="C1",
-            linestyle="--",
-            label="validation score (higher is better)",
-        )
-        score_ax.set_ylabel("validation score (higher is better)", color="C1")
-        score_ax.tick_params(axis="y", colors="C1")
-        _set_scale(score_ax, scores, log)
-        # Draw ax, its line and its legend, above the twin (matplotlib draws
-        # the twin last otherwise); the twin paints ax's background instead.
-        ax.set_zorder(score_ax.get_zorder() + 1)
-        score_ax.set_facecolor(ax.get_facecolor())
-        score_ax.patch.set_visible(ax.patch.get_visible())
-        ax.patch.set_visible(False)
+        lines += _plot_scores(ax, np.asarray(validation, dtype=float), log)
     ax.legend(lines, [line.get_label() for line in lines])
     return ax

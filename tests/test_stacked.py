@@ -243,7 +243,8 @@ def test_learning_rate_schedule_applies_to_fine_tuning(digits_unit_stratified_sp
     params = dict(FAST, pretrain_max_iter=1, max_iter=6, tol=10.0, n_iter_no_change=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        constant = StackedAutoencoderClassifier(**params).fit(X_train, y_train)
+        constant = StackedAutoencoderClassifier(**params, learning_rate="constant")
+        constant.fit(X_train, y_train)
         adaptive = StackedAutoencoderClassifier(**params, learning_rate="adaptive").fit(
             X_train, y_train
         )
