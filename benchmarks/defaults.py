@@ -256,13 +256,19 @@ def rows_linear(rows, X_train, X_test, seeds):
 
 
 def rows_sine(rows, seeds):
-    model = {"n_components": 2, "hidden_layer_sizes": (), "activation": "identity"}
+    # As issue 11 states the model: max_iter=500, everything else default.
+    model = {
+        "n_components": 2,
+        "hidden_layer_sizes": (),
+        "activation": "identity",
+        "max_iter": 500,
+    }
     for label, extra in (("defaults", {}), ("test's settings (reference)", SINE_TEST_SETTINGS)):
         angles, n_iters, n_warnings = [], [], []
         for seed in seeds:
             X, _ = make_sine_mixtures(SINE["n_samples"], SINE["n_points"], random_state=seed)
             ae, _, messages = fit_counted(
-                AutoencoderTransformer(random_state=seed, **model, **extra), X
+                AutoencoderTransformer(random_state=seed, **{**model, **extra}), X
             )
             angles.append(largest_angle_degrees(ae, SINE["n_points"]))
             n_iters.append(int(ae.n_iter_))

@@ -14,7 +14,10 @@ _SIGMOIDS = ("logistic", "sigmoid")
 
 
 @document_fitted_attributes(
-    loss="the reconstruction loss (``loss``) plus the code penalties",
+    loss=(
+        "the reconstruction loss (``loss``; squared errors divided by "
+        "``scale_**2``) plus the code penalties"
+    ),
     score="minus the mean squared reconstruction error",
 )
 class AutoencoderTransformer(BaseAutoencoder):
@@ -105,7 +108,7 @@ default="plateau"
         the weights of the best epoch. Ignored by ``partial_fit``.
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
-    n_iter_no_change : int, default=5
+    n_iter_no_change : int, default=10
         Patience, in epochs, for ``tol``.
     warm_start : bool, default=False
         Continue from the previous fit's weights and optimizer state (skae
@@ -184,9 +187,15 @@ default="identity"
         Size of the code of the fitted model.
     mean_ : ndarray of shape (n_features,)
         Mean of the training data. As in PCA, the encoder sees
-        ``X - mean_``, and the reconstruction starts at it: ``mean_`` is
-        added to the decoder's output (for a sigmoid output, its logit,
-        clipped to [1e-3, 1 - 1e-3], before the sigmoid).
+        ``(X - mean_) / scale_``, and the reconstruction starts at the mean:
+        the decoder's output is multiplied by ``scale_`` and ``mean_`` is
+        added (for a sigmoid output, its logit, clipped to [1e-3, 1 - 1e-3],
+        before the sigmoid).
+    scale_ : float
+        Root mean variance of the training data's features (1 for a sigmoid
+        output): the network works on data of unit scale, so the fit does
+        not depend on the units of X. The squared-error loss is measured on
+        that scale (``loss_curve_`` is divided by ``scale_**2``).
     <fitted attributes of training>
 
     See Also
@@ -251,7 +260,7 @@ default="identity"
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,
-        n_iter_no_change=5,
+        n_iter_no_change=10,
         warm_start=False,
         random_state=None,
         device="cpu",

@@ -82,7 +82,7 @@ class BaseAutoencoder(
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,
-        n_iter_no_change=5,
+        n_iter_no_change=10,
         warm_start=False,
         random_state=None,
         device="cpu",
@@ -111,10 +111,17 @@ class BaseAutoencoder(
         return X
 
     def _reconstruction_loss(self, module, logits, target):
-        """Mean reconstruction loss per element, from pre-activation outputs."""
+        """Mean reconstruction loss per element, from pre-activation outputs.
+
+        The squared error is measured in units of the standardised data
+        (divided by ``scale_**2``), so that its balance with ``alpha`` and
+        the code penalties, and every optimizer's steps, do not depend on
+        the units of X.
+        """
         if self.loss == "bce":
             return F.binary_cross_entropy_with_logits(logits, target)
-        return F.mse_loss(module.output_activation(logits), target)
+        squared_error = F.mse_loss(module.output_activation(logits), target)
+        return squared_error if module.data_scale is None else squared_error / module.data_scale**2
 
     def _loss(self, module, X_input, X_target, generator):
         """The loss term: reconstruct ``X_target`` from ``X_input``.
@@ -186,22 +193,37 @@ class BaseAutoencoder(
         self._check_settings(X)
         attributes = {"n_components_": self.n_components}
         if not continuing:  # a continued fit keeps the centre its weights learned around
-            attributes["mean_"] = np.asarray(X.mean(axis=0), dtype=np.float64).reshape(-1)
+            attributes["mean_"], attributes["scale_"] = self._centre_and_scale(X)
         return FitData(X=X, arrays=(X,), attributes=attributes)
 
-    def _new_net(self, data, seed):
-        """The net of a fresh fit, centred on ``mean_`` as PCA is.
+    def _centre_and_scale(self, X):
+        """``mean_`` (per feature) and ``scale_`` (one number) of the training data.
 
-        The encoder sees ``X - mean_``, and the reconstruction starts at the
-        mean: ``mean_`` is added to the decoder's logits, or, for a sigmoid
-        output, its logit (clipped, since pixels may be always 0 or 1).
+        ``scale_`` is the root mean variance of the features, so the net
+        sees data of unit scale; 1 for a sigmoid output, whose logits have
+        no units of X (and for constant data).
+        """
+        mean = np.asarray(X.mean(axis=0), dtype=np.float64).reshape(-1)
+        if self.output_activation == "sigmoid":
+            return mean, 1.0
+        squares = X.multiply(X).mean(axis=0) if sp.issparse(X) else np.mean(X**2, axis=0)
+        variance = float(np.mean(np.asarray(squares).reshape(-1) - mean**2))
+        return mean, float(np.sqrt(variance)) if variance > 0 else 1.0
+
+    def _new_net(self, data, seed):
+        """The net of a fresh fit, standardised as PCA centres.
+
+        The encoder sees ``(X - mean_) / scale_``, and the reconstruction
+        starts at the mean: the decoder's output is multiplied by
+        ``scale_`` and ``mean_`` is added, or, for a sigmoid output, its
+        logit (clipped, since pixels may be always 0 or 1).
         """
         net = super()._new_net(data, seed)
         mean = torch.as_tensor(data.attributes["mean_"], dtype=torch.float32)
         offset = mean
         if self.output_activation == "sigmoid":
             offset = torch.logit(mean.clamp(_LOGIT_CLIP, 1 - _LOGIT_CLIP))
-        net.set_centre(mean, offset)
+        net.set_centre(mean, offset, torch.tensor(data.attributes["scale_"]))
         return net
 
     # ------------------------------------------------------------------ API

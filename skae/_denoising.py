@@ -11,7 +11,10 @@ from ._layers import corrupt
 
 
 @document_fitted_attributes(
-    loss="the reconstruction loss of the clean batch from its corrupted copy",
+    loss=(
+        "the reconstruction loss of the clean batch from its corrupted copy "
+        "(squared errors divided by ``scale_**2``)"
+    ),
     score="minus the mean squared reconstruction error of clean input",
 )
 class DenoisingAutoencoder(AutoencoderTransformer):
@@ -58,6 +61,9 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         Mean of the training data, subtracted at the encoder's input and
         added back to the decoder's output, as in
         :class:`AutoencoderTransformer`.
+    scale_ : float
+        Root mean variance of the training data's features (1 for a sigmoid
+        output), as in :class:`AutoencoderTransformer`.
     <fitted attributes of training>
 
     See Also
@@ -110,7 +116,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,
-        n_iter_no_change=5,
+        n_iter_no_change=10,
         warm_start=False,
         random_state=None,
         device="cpu",

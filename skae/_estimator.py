@@ -38,7 +38,8 @@ from ._optim import (
     schedule_for_call,
     set_learning_rate,
 )
-from ._tensors import BatchSource, predict_in_batches, resolve_device
+from ._tensors import INFERENCE_BATCH_SIZE, BatchSource, predict_in_batches, resolve_device
+from ._threads import thread_budget, work_per_batch
 from ._training import History, TrainingConfig, TrainingDiverged, fit_module
 
 FLOAT_DTYPES = [np.float64, np.float32]
@@ -317,19 +318,21 @@ class TorchEstimator:
     def _run_phase(self, phase, order_generator, X):
         """Train one phase; explain a divergence in the user's terms."""
         prefix = f"{phase.name}: " if phase.name else ""
+        work = work_per_batch(phase.module, phase.config.batch_size)
         try:
-            return fit_module(
-                phase.module,
-                phase.loss_fn,
-                phase.sources,
-                phase.optimizer,
-                phase.config,
-                order_generator,
-                val_sources=phase.val_sources,
-                score_fn=phase.score_fn,
-                history=phase.history,
-                log=lambda line: print(prefix + line, flush=True),
-            )
+            with thread_budget(work):
+                return fit_module(
+                    phase.module,
+                    phase.loss_fn,
+                    phase.sources,
+                    phase.optimizer,
+                    phase.config,
+                    order_generator,
+                    val_sources=phase.val_sources,
+                    score_fn=phase.score_fn,
+                    history=phase.history,
+                    log=lambda line: print(prefix + line, flush=True),
+                )
         except TrainingDiverged as diverged:
             message = divergence_message(diverged, phase, X, self.get_params())
             raise FloatingPointError(message) from None
@@ -402,7 +405,8 @@ class TorchEstimator:
         dtype = torch.float64 if X.dtype == np.float64 else torch.float32
         module = self._inference_module(X.dtype)
         source = BatchSource(X, torch.device(self.device_), dtype=dtype)
-        result = predict_in_batches(functools.partial(fn, module), source)
+        with thread_budget(work_per_batch(module, min(source.n_samples, INFERENCE_BATCH_SIZE))):
+            result = predict_in_batches(functools.partial(fn, module), source)
         if not np.isfinite(result).all():
             largest = abs(X).max() if sp.issparse(X) else np.abs(X).max()
             raise ValueError(

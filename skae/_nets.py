@@ -28,8 +28,9 @@ class EncoderDecoder(nn.Module):
     (B, n_components) -> (B, n_features) reconstruction logits, before
     ``output_activation``, so that losses can use the stable fused forms
     (``binary_cross_entropy_with_logits``). After :meth:`set_centre`, the
-    encoder sees ``x - input_mean`` and ``output_offset`` is added to the
-    logits, as PCA subtracts and adds back the mean.
+    encoder sees ``(x - input_mean) / data_scale`` and the decoder's output
+    is multiplied by ``data_scale`` and shifted by ``output_offset``: the
+    layers in between work on standardised data whatever the data's units.
     """
 
     def __init__(self, encoder, decoder, output_activation="identity"):
@@ -39,14 +40,22 @@ class EncoderDecoder(nn.Module):
         self.output_activation = make_activation(output_activation)
         self.register_buffer("input_mean", None)
         self.register_buffer("output_offset", None)
+        self.register_buffer("data_scale", None)
 
-    def set_centre(self, mean, offset):
-        """Centre the input on ``mean`` and add ``offset`` to the logits (1-D tensors)."""
-        self.input_mean = mean
-        self.output_offset = offset
+    def set_centre(self, mean, offset, scale):
+        """Standardise the input by ``mean`` and ``scale``, and undo it at the output.
+
+        ``mean`` and ``offset`` are 1-D tensors (features), ``scale`` a 0-D one.
+        """
+        self.input_mean, self.output_offset, self.data_scale = mean, offset, scale
 
     def _centred(self, x):
-        return x if self.input_mean is None else x - self.input_mean
+        return x if self.input_mean is None else (x - self.input_mean) / self.data_scale
+
+    def _uncentred(self, logits):
+        if self.output_offset is None:
+            return logits
+        return logits * self.data_scale + self.output_offset
 
     def encode(self, x):
         """Code of ``x``."""
@@ -54,8 +63,7 @@ class EncoderDecoder(nn.Module):
 
     def decode_logits(self, code):
         """Reconstruction of ``code`` before the output activation."""
-        logits = self.decoder(code)
-        return logits if self.output_offset is None else logits + self.output_offset
+        return self._uncentred(self.decoder(code))
 
     def decode(self, code):
         """Reconstruction of ``code``."""
@@ -141,7 +149,7 @@ class ConvAutoencoder(EncoderDecoder):
         """Code and reconstruction logits of ``x``, with the pooling indices."""
         code, indices = self.encoder.forward_with_indices(self._centred(x))
         logits = self.decoder(code, indices if self.decoder.unpooling == "max" else None)
-        return code, logits if self.output_offset is None else logits + self.output_offset
+        return code, self._uncentred(logits)
 
 
 class GaussianAutoencoder(EncoderDecoder):

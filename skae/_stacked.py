@@ -137,7 +137,7 @@ default="plateau"
         restore the weights of the best validation epoch.
     validation_fraction : float, default=0.1
         Fraction of the labelled samples held out for early stopping.
-    n_iter_no_change : int, default=5
+    n_iter_no_change : int, default=10
         Patience, in epochs, for ``tol``.
     warm_start : bool, default=False
         Continue fine-tuning from the previous fit's weights and optimizer
@@ -242,7 +242,7 @@ default="plateau"
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,
-        n_iter_no_change=5,
+        n_iter_no_change=10,
         warm_start=False,
         unlabeled=-1,
         random_state=None,

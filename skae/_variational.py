@@ -82,6 +82,9 @@ class VariationalAutoencoder(BaseAutoencoder):
         Mean of the training data, subtracted at the encoder's input and
         added back to the decoder's output, as in
         :class:`AutoencoderTransformer`.
+    scale_ : float
+        Root mean variance of the training data's features (1 for a sigmoid
+        output), as in :class:`AutoencoderTransformer`.
     <fitted attributes of training>
 
     See Also
@@ -132,7 +135,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,
-        n_iter_no_change=5,
+        n_iter_no_change=10,
         warm_start=False,
         random_state=None,
         device="cpu",

@@ -108,8 +108,8 @@ def test_l1_activity_zeroes_code_units(digits_unit_split):
     assert np.abs(sparse.transform(X_test)).mean() < 0.7 * np.abs(plain.transform(X_test)).mean()
     # The trade-off that benchmarks/variants.py sweeps: a light penalty
     # adds zeros while the reconstruction stays within 10% (measured on
-    # this centred model: 14.9% zeros vs 11.6%, 1.06x the error).
-    light = AutoencoderTransformer(activity_l1=0.005, **settings).fit(X_train)
+    # this centred model: 12.7% zeros vs 8.2%, 1.08x the error).
+    light = AutoencoderTransformer(activity_l1=0.007, **settings).fit(X_train)
     assert fraction_zero(light) > fraction_zero(plain) + 0.03
     assert -light.score(X_test) < 1.1 * -plain.score(X_test)
 
