@@ -13,8 +13,9 @@ import torch
 __all__ = ["thread_budget", "work_per_batch"]
 
 # Multiply-adds per batch below which one thread is used. Measured with
-# benchmarks/threads.py on 2 idle cores: below it, 2 threads were no faster.
-ONE_THREAD_BELOW = 5e7
+# benchmarks/threads.py on 2 idle cores: at 2.9e6 (a digits net), 2 threads
+# took 1.10x the epoch time of 1; at 2.7e7 (256-256-8), 0.73x.
+ONE_THREAD_BELOW = 1e7
 
 
 def work_per_batch(module, batch_size):

@@ -1,0 +1,96 @@
+"""Thread budget: one thread for small work, the caller's setting restored."""
+
+import numpy as np
+import pytest
+import torch
+from threadpoolctl import threadpool_limits
+from torch import nn
+
+from skae import AutoencoderTransformer, StackedAutoencoderClassifier
+from skae._threads import ONE_THREAD_BELOW, work_per_batch
+
+X_SMALL = np.random.RandomState(0).rand(100, 8)
+X_WIDE = np.random.RandomState(0).rand(512, 256)  # 256-256-8: above the one-thread work
+
+
+@pytest.fixture
+def two_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+class _ThreadRecorder(nn.Module):
+    """Identity layer that records how many threads torch uses in forward."""
+
+    seen = []
+
+    def forward(self, x):
+        _ThreadRecorder.seen.append(torch.get_num_threads())
+        return x
+
+
+def recording_architecture(n_features, n_components):
+    encoder = nn.Sequential(_ThreadRecorder(), nn.Linear(n_features, n_components))
+    return encoder, nn.Linear(n_components, n_features)
+
+
+def test_small_work_runs_on_one_thread_and_the_setting_comes_back(two_threads):
+    _ThreadRecorder.seen.clear()
+    ae = AutoencoderTransformer(2, architecture=recording_architecture, max_iter=2)
+    ae.fit(X_SMALL)
+    assert work_per_batch(ae.module_, 100) < ONE_THREAD_BELOW
+    ae.transform(X_SMALL)
+    assert set(_ThreadRecorder.seen) == {1}
+    assert torch.get_num_threads() == 2
+
+
+def test_the_setting_comes_back_after_an_error(two_threads):
+    ae = AutoencoderTransformer(2, max_iter=2).fit(X_SMALL)
+    with pytest.raises(ValueError):
+        ae.fit(np.full_like(X_SMALL, np.nan))
+    with pytest.raises(ValueError):
+        ae.transform(np.full((3, 8), 1e308))
+    assert torch.get_num_threads() == 2
+
+
+def test_threadpool_limits_are_honoured(two_threads):
+    _ThreadRecorder.seen.clear()
+    wide = AutoencoderTransformer(
+        8, architecture=lambda n, k: (nn.Sequential(_ThreadRecorder(), nn.Linear(n, 4096),
+                                                    nn.Linear(4096, k)), nn.Linear(k, n)),
+        max_iter=1,
+    )  # fmt: skip
+    wide.fit(X_WIDE)  # above the one-thread work: all the threads torch has
+    assert set(_ThreadRecorder.seen) == {2}
+    _ThreadRecorder.seen.clear()
+    with threadpool_limits(1):
+        wide.fit(X_WIDE)
+    assert set(_ThreadRecorder.seen) == {1}
+    assert torch.get_num_threads() == 2
+
+
+def test_fits_do_not_depend_on_the_thread_count():
+    # The fitted weights are bit-identical at 1 and 2 threads. Reported
+    # losses (float32) and float64 predictions of a net above the one-thread
+    # work may differ in the last bits: torch splits each sum differently
+    # across threads.
+    y = np.arange(X_WIDE.shape[0]) % 3
+    before, fits = torch.get_num_threads(), []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            ae = AutoencoderTransformer(8, hidden_layer_sizes=(256,), max_iter=2, random_state=0)
+            clf = StackedAutoencoderClassifier((256, 64), pretrain_max_iter=1, max_iter=2,
+                                               random_state=0)  # fmt: skip
+            fits.append((ae.fit(X_WIDE), clf.fit(X_WIDE, y)))
+    finally:
+        torch.set_num_threads(before)
+    for one, two in zip(*fits, strict=True):
+        for p, q in zip(one.module_.parameters(), two.module_.parameters(), strict=True):
+            assert torch.equal(p, q)
+        np.testing.assert_allclose(one.loss_curve_, two.loss_curve_, rtol=1e-6)
+    np.testing.assert_allclose(
+        fits[0][1].predict_proba(X_WIDE), fits[1][1].predict_proba(X_WIDE), rtol=1e-12, atol=0
+    )
