@@ -130,7 +130,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         batch_size="auto",
         learning_rate_init=0.001,
         learning_rate="plateau",
-        max_iter=200,
+        max_iter=400,
         tol=3e-3,
         shuffle=True,
         early_stopping=False,
