@@ -5,7 +5,8 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._autoencoder_base import BaseAutoencoder
-from ._estimator import as_layer_sizes, document_fitted_attributes, store_parameters
+from ._docstrings import document_fitted_attributes
+from ._estimator import store_parameters
 from ._layers import ACTIVATIONS
 from ._nets import build_autoencoder
 from ._penalties import jacobian_frobenius_sq, kl_sparsity, l1_activity
@@ -187,17 +188,6 @@ default="identity"
         Names of features seen during fit, when X has string column names.
     n_components_ : int
         Size of the code of the fitted model.
-    mean_ : ndarray of shape (n_features,)
-        Mean of the training data. As in PCA, the encoder sees
-        ``(X - mean_) / scale_``, and the reconstruction starts at the mean:
-        the decoder's output is multiplied by ``scale_`` and ``mean_`` is
-        added (for a sigmoid output, its logit, clipped to [1e-3, 1 - 1e-3],
-        before the sigmoid).
-    scale_ : float
-        Root mean variance of the training data's features (1 for a sigmoid
-        output): the network works on data of unit scale, so the fit does
-        not depend on the units of X. The squared-error loss is measured on
-        that scale (``loss_curve_`` is divided by ``scale_**2``).
     <fitted attributes of training>
 
     See Also
@@ -282,17 +272,9 @@ default="identity"
 
     def _build_net(self, data):
         return build_autoencoder(
-            architecture=self.architecture,
-            n_features=data.X.shape[1],
-            n_components=self.n_components,
-            hidden_layer_sizes=as_layer_sizes(self.hidden_layer_sizes),
-            activation=self.activation,
-            output_activation=self.output_activation,
+            **self._net_settings(data),
             code_activation=self.code_activation,
             tied_weights=self.tied_weights,
-            image_shape=self._image_shape(),
-            conv_channels=as_layer_sizes(self.conv_channels, "conv_channels"),
-            unpooling=self.unpooling,
         )
 
     def _allows_overcomplete(self):

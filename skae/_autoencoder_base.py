@@ -106,6 +106,20 @@ class BaseAutoencoder(
         their weights from data.
         """
 
+    def _net_settings(self, data):
+        """The settings of :func:`~skae._nets.build_autoencoder` every variant shares."""
+        return dict(
+            architecture=self.architecture,
+            n_features=data.X.shape[1],
+            n_components=self.n_components,
+            hidden_layer_sizes=as_layer_sizes(self.hidden_layer_sizes),
+            activation=self.activation,
+            output_activation=self.output_activation,
+            image_shape=self._image_shape(),
+            conv_channels=as_layer_sizes(self.conv_channels, "conv_channels"),
+            unpooling=self.unpooling,
+        )
+
     def _corrupt(self, X, generator):
         """Training input made from the clean batch ``X`` (identity here)."""
         return X

@@ -6,7 +6,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder import AutoencoderTransformer
-from ._estimator import document_fitted_attributes, store_parameters
+from ._docstrings import document_fitted_attributes
+from ._estimator import store_parameters
 from ._layers import corrupt
 
 
@@ -57,13 +58,6 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
-    mean_ : ndarray of shape (n_features,)
-        Mean of the training data, subtracted at the encoder's input and
-        added back to the decoder's output, as in
-        :class:`AutoencoderTransformer`.
-    scale_ : float
-        Root mean variance of the training data's features (1 for a sigmoid
-        output), as in :class:`AutoencoderTransformer`.
     <fitted attributes of training>
 
     See Also

@@ -90,49 +90,6 @@ def as_layer_sizes(value, name="hidden_layer_sizes"):
     return tuple(int(s) for s in sizes)
 
 
-# The fitted attributes of the training loop, defined once: every class's
-# docstring holds the marker below, filled by document_fitted_attributes.
-FITTED_ATTRIBUTES_MARKER = "    <fitted attributes of training>\n"
-_FITTED_ATTRIBUTES_DOC = """\
-    loss_curve_ : list of float
-        Training loss after each epoch: the mean over the epoch's batches of
-        {loss}, with the L2 penalty ``alpha``.
-    validation_scores_ : list of float or None
-        With ``early_stopping``: after each epoch, the score on the
-        held-out validation split, as :meth:`score` defines it ({score}).
-        None otherwise.
-    best_validation_score_ : float or None
-        Best of ``validation_scores_``: the weights of its epoch are kept.
-        None without ``early_stopping``.
-    best_loss_ : float or None
-        Lowest value of ``loss_curve_``; None with ``early_stopping`` (as in
-        ``MLPRegressor``).
-    n_iter_ : int
-        Number of {epochs} run, accumulated over ``warm_start`` fits and
-        ``partial_fit`` calls.
-    t_ : int
-        Number of training samples the optimizer has seen{samples_seen},
-        accumulated like ``n_iter_``.
-    device_ : str
-        Device the module lives on.
-"""
-
-
-def document_fitted_attributes(loss, score, epochs="epochs", samples_seen=""):
-    """Class decorator: put the shared fitted attributes into the docstring."""
-    text = _FITTED_ATTRIBUTES_DOC.format(
-        loss=loss, score=score, epochs=epochs, samples_seen=samples_seen
-    )
-
-    def decorate(cls):
-        if FITTED_ATTRIBUTES_MARKER not in cls.__doc__:
-            raise AssertionError(f"{cls.__name__}'s docstring lacks the attributes marker.")
-        cls.__doc__ = cls.__doc__.replace(FITTED_ATTRIBUTES_MARKER, text)
-        return cls
-
-    return decorate
-
-
 @dataclass
 class FitData:
     """Validated training data, as a ``_fit_data`` hook returns it.

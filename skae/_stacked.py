@@ -17,6 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._classifier_net import StackedNet
+from ._docstrings import document_fitted_attributes
 from ._estimator import (
     _FLOAT32_MAX,
     FLOAT_DTYPES,
@@ -24,7 +25,6 @@ from ._estimator import (
     FitData,
     TorchEstimator,
     as_layer_sizes,
-    document_fitted_attributes,
     store_parameters,
 )
 from ._labels import class_indices, labelled_mask
@@ -44,6 +44,7 @@ def _in_unit_interval(values):
     score="the accuracy",
     epochs="fine-tuning epochs",
     samples_seen=" in fine-tuning (pretraining does not count)",
+    centred=False,
 )
 class StackedAutoencoderClassifier(
     ClassifierMixin,

@@ -11,7 +11,8 @@ from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder_base import BaseAutoencoder
-from ._estimator import as_layer_sizes, document_fitted_attributes, store_parameters
+from ._docstrings import document_fitted_attributes
+from ._estimator import store_parameters
 from ._nets import GaussianAutoencoder, build_autoencoder
 
 # score_samples estimates E_q[log p(x|z)] with these many draws of z per
@@ -78,13 +79,6 @@ class VariationalAutoencoder(BaseAutoencoder):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
-    mean_ : ndarray of shape (n_features,)
-        Mean of the training data, subtracted at the encoder's input and
-        added back to the decoder's output, as in
-        :class:`AutoencoderTransformer`.
-    scale_ : float
-        Root mean variance of the training data's features (1 for a sigmoid
-        output), as in :class:`AutoencoderTransformer`.
     <fitted attributes of training>
 
     See Also
@@ -153,16 +147,7 @@ class VariationalAutoencoder(BaseAutoencoder):
 
     def _build_net(self, data):
         inner = build_autoencoder(
-            architecture=self.architecture,
-            n_features=data.X.shape[1],
-            n_components=self.n_components,
-            hidden_layer_sizes=as_layer_sizes(self.hidden_layer_sizes),
-            activation=self.activation,
-            output_activation=self.output_activation,
-            image_shape=self._image_shape(),
-            conv_channels=as_layer_sizes(self.conv_channels, "conv_channels"),
-            unpooling=self.unpooling,
-            n_encoder_outputs=2 * self.n_components,
+            **self._net_settings(data), n_encoder_outputs=2 * self.n_components
         )
         return GaussianAutoencoder(inner, self.n_components)
 

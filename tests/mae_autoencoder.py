@@ -8,7 +8,6 @@ with nothing else.
 """
 
 from skae._autoencoder_base import BaseAutoencoder
-from skae._estimator import as_layer_sizes
 from skae._nets import build_autoencoder
 
 
@@ -16,16 +15,7 @@ class MAEAutoencoder(BaseAutoencoder):
     """MLP autoencoder trained on the mean absolute reconstruction error."""
 
     def _build_net(self, data):
-        return build_autoencoder(
-            architecture=self.architecture,
-            n_features=data.X.shape[1],
-            n_components=self.n_components,
-            hidden_layer_sizes=as_layer_sizes(self.hidden_layer_sizes),
-            activation=self.activation,
-            output_activation=self.output_activation,
-            image_shape=self._image_shape(),
-            conv_channels=as_layer_sizes(self.conv_channels, "conv_channels"),
-        )
+        return build_autoencoder(**self._net_settings(data))
 
     def _loss(self, module, X_input, X_target, generator):
         _, logits = module.encode_decode(X_input)

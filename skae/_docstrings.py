@@ -1,0 +1,63 @@
+"""Docstring sections shared by the estimators, written once."""
+
+# The fitted attributes of the training loop, defined once: every class's
+# docstring holds the marker below, filled by document_fitted_attributes.
+FITTED_ATTRIBUTES_MARKER = "    <fitted attributes of training>\n"
+_FITTED_ATTRIBUTES_DOC = """\
+    loss_curve_ : list of float
+        Training loss after each epoch: the mean over the epoch's batches of
+        {loss}, with the L2 penalty ``alpha``.
+    validation_scores_ : list of float or None
+        With ``early_stopping``: after each epoch, the score on the
+        held-out validation split, as :meth:`score` defines it ({score}).
+        None otherwise.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``: the weights of its epoch are kept.
+        None without ``early_stopping``.
+    best_loss_ : float or None
+        Lowest value of ``loss_curve_``; None with ``early_stopping`` (as in
+        ``MLPRegressor``).
+    n_iter_ : int
+        Number of {epochs} run, accumulated over ``warm_start`` fits and
+        ``partial_fit`` calls.
+    t_ : int
+        Number of training samples the optimizer has seen{samples_seen},
+        accumulated like ``n_iter_``.
+    device_ : str
+        Device the module lives on.
+"""
+
+
+_CENTRING_ATTRIBUTES_DOC = """\
+    mean_ : ndarray of shape (n_features,)
+        Mean of the training data. As in PCA, the encoder sees
+        ``(X - mean_) / scale_``, and the reconstruction starts at the mean:
+        the decoder's output is multiplied by ``scale_`` and ``mean_`` is
+        added (for a sigmoid output, its logit, clipped to [1e-3, 1 - 1e-3],
+        before the sigmoid).
+    scale_ : float
+        Root mean variance of the training data's features (1 for a sigmoid
+        output): the network works on data of unit scale, so the fit does
+        not depend on the units of X. Squared errors in the training loss
+        are measured on that scale (divided by ``scale_**2``).
+"""
+
+
+def document_fitted_attributes(loss, score, epochs="epochs", samples_seen="", centred=True):
+    """Class decorator: put the shared fitted attributes into the docstring.
+
+    ``centred`` adds ``mean_`` and ``scale_``, which every autoencoder has.
+    """
+    text = _FITTED_ATTRIBUTES_DOC.format(
+        loss=loss, score=score, epochs=epochs, samples_seen=samples_seen
+    )
+    if centred:
+        text = _CENTRING_ATTRIBUTES_DOC + text
+
+    def decorate(cls):
+        if FITTED_ATTRIBUTES_MARKER not in cls.__doc__:
+            raise AssertionError(f"{cls.__name__}'s docstring lacks the attributes marker.")
+        cls.__doc__ = cls.__doc__.replace(FITTED_ATTRIBUTES_MARKER, text)
+        return cls
+
+    return decorate
