@@ -9,7 +9,7 @@ from ._docstrings import document_fitted_attributes
 from ._estimator import store_parameters
 from ._layers import ACTIVATIONS
 from ._nets import build_autoencoder
-from ._penalties import jacobian_frobenius_sq, kl_sparsity, l1_activity
+from ._penalties import jacobian_frobenius_sq, kl_sparsity, l1_activity, weighted_mean
 
 _SIGMOIDS = ("logistic", "sigmoid")
 
@@ -299,14 +299,15 @@ default="identity"
                 f"architecture={self.architecture!r}."
             )
 
-    def _loss(self, module, X_input, X_target, generator):
+    def _loss(self, module, X_input, X_target, generator, sample_weight=None):
         code, logits = module.encode_decode(X_input)  # (B, k), (B, d)
-        loss = self._reconstruction_loss(module, logits, X_target)
+        loss = self._reconstruction_loss(module, logits, X_target, sample_weight)
         if self.activity_l1:
-            loss = loss + self.activity_l1 * l1_activity(code)
+            loss = loss + self.activity_l1 * l1_activity(code, sample_weight)
         if self.sparsity_target is not None and self.sparsity_weight:
-            loss = loss + self.sparsity_weight * kl_sparsity(code, self.sparsity_target)
+            kl = kl_sparsity(code, self.sparsity_target, sample_weight)
+            loss = loss + self.sparsity_weight * kl
         if self.contractive_weight:
             jacobian = jacobian_frobenius_sq(module, X_input)  # (B,)
-            loss = loss + self.contractive_weight * jacobian.mean()
+            loss = loss + self.contractive_weight * weighted_mean(jacobian, sample_weight)
         return loss

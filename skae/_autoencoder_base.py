@@ -25,9 +25,11 @@ from ._estimator import (
     FitData,
     TorchEstimator,
     as_layer_sizes,
+    drop_zero_weights,
     store_parameters,
 )
 from ._layers import ACTIVATIONS
+from ._penalties import weighted_mean
 from ._settings import check_architecture, image_shape_of
 
 # A sigmoid output starts at the logit of each feature's mean, clipped to
@@ -124,8 +126,11 @@ class BaseAutoencoder(
         """Training input made from the clean batch ``X`` (identity here)."""
         return X
 
-    def _reconstruction_loss(self, module, logits, target):
+    def _reconstruction_loss(self, module, logits, target, sample_weight=None):
         """Mean reconstruction loss per element, from pre-activation outputs.
+
+        Averaged over the features of each sample, then over the samples,
+        weighted by ``sample_weight`` when given.
 
         The squared error is measured in units of the standardised data
         (divided by ``scale_**2``), so that its balance with ``alpha`` and
@@ -133,18 +138,22 @@ class BaseAutoencoder(
         the units of X.
         """
         if self.loss == "bce":
-            return F.binary_cross_entropy_with_logits(logits, target)
-        squared_error = F.mse_loss(module.output_activation(logits), target)
-        return squared_error if module.data_scale is None else squared_error / module.data_scale**2
+            per_element = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+        else:
+            per_element = (module.output_activation(logits) - target).pow(2)
+            if module.data_scale is not None:
+                per_element = per_element / module.data_scale**2
+        return weighted_mean(per_element.mean(dim=1), sample_weight)
 
-    def _loss(self, module, X_input, X_target, generator):
+    def _loss(self, module, X_input, X_target, generator, sample_weight=None):
         """The loss term: reconstruct ``X_target`` from ``X_input``.
 
         ``generator`` is the fit's noise generator, for losses that sample
-        (the VAE's reparameterisation).
+        (the VAE's reparameterisation); ``sample_weight`` (B,) weighs the
+        samples' losses, or is None.
         """
         _, logits = module.encode_decode(X_input)
-        return self._reconstruction_loss(module, logits, X_target)
+        return self._reconstruction_loss(module, logits, X_target, sample_weight)
 
     def _sample_scores(self, module, X):
         """Score of each row (higher is better): minus its squared error."""
@@ -155,8 +164,9 @@ class BaseAutoencoder(
     # The TorchEstimator hooks, in terms of the ones above.
 
     def _batch_loss(self, module, batch, noise_generator):
-        (X,) = batch
-        return self._loss(module, self._corrupt(X, noise_generator), X, noise_generator)
+        X, sample_weight = batch[0], (batch[1] if len(batch) > 1 else None)
+        X_input = self._corrupt(X, noise_generator)
+        return self._loss(module, X_input, X, noise_generator, sample_weight)
 
     def _batch_scores(self, module, batch):
         return self._sample_scores(module, batch[0])
@@ -202,25 +212,37 @@ class BaseAutoencoder(
     def _validate_X(self, X, reset):
         return validate_data(self, X, reset=reset, accept_sparse="csr", dtype=FLOAT_DTYPES)
 
-    def _fit_data(self, X, y, *, continuing, incremental, classes):
+    def _fit_data(self, X, y, sample_weight, *, continuing, incremental, classes):
         X = self._validate_X(X, reset=not continuing)
+        X, sample_weight = drop_zero_weights(X, sample_weight)
         self._check_settings(X)
         attributes = {"n_components_": self.n_components}
         if not continuing:  # a continued fit keeps the centre its weights learned around
-            attributes["mean_"], attributes["scale_"] = self._centre_and_scale(X)
-        return FitData(X=X, arrays=(X,), attributes=attributes)
+            attributes["mean_"], attributes["scale_"] = self._centre_and_scale(X, sample_weight)
+        if sample_weight is None:
+            return FitData(X=X, arrays=(X,), attributes=attributes)
+        return FitData(
+            X=X,
+            arrays=(X, sample_weight),
+            attributes=attributes,
+            weighted=True,
+            sample_weight=sample_weight,
+        )
 
-    def _centre_and_scale(self, X):
+    def _centre_and_scale(self, X, sample_weight=None):
         """``mean_`` (per feature) and ``scale_`` (one number) of the training data.
 
         ``scale_`` is the root mean variance of the features, so the net
         sees data of unit scale; 1 for a sigmoid output, whose logits have
-        no units of X (and for constant data).
+        no units of X (and for constant data). Both weighted by
+        ``sample_weight`` when given.
         """
-        mean = np.asarray(X.mean(axis=0), dtype=np.float64).reshape(-1)
+        weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+        weights = weights / weights.sum()
+        mean = np.asarray(weights @ X, dtype=np.float64).reshape(-1)
         if self.output_activation == "sigmoid":
             return mean, 1.0
-        squares = X.multiply(X).mean(axis=0) if sp.issparse(X) else np.mean(X**2, axis=0)
+        squares = weights @ (X.multiply(X) if sp.issparse(X) else X**2)
         variance = float(np.mean(np.asarray(squares).reshape(-1) - mean**2))
         return mean, float(np.sqrt(variance)) if variance > 0 else 1.0
 
@@ -242,7 +264,7 @@ class BaseAutoencoder(
 
     # ------------------------------------------------------------------ API
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Train the autoencoder to reconstruct ``X``.
 
         Parameters
@@ -251,6 +273,11 @@ class BaseAutoencoder(
             Training data. Sparse matrices are densified one batch at a time.
         y : None
             Ignored; present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss (a weighted mean, as in
+            ``MLPRegressor``: the L2 penalty is divided by the batch's sum
+            of weights), in ``mean_`` and ``scale_``, and in the validation
+            score. Samples of weight 0 are dropped before anything else.
 
         Returns
         -------
@@ -258,9 +285,9 @@ class BaseAutoencoder(
             The fitted estimator.
 
         """
-        return self._fit_sequence(X, None, incremental=False)
+        return self._fit_sequence(X, None, incremental=False, sample_weight=sample_weight)
 
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, sample_weight=None):
         """Train for one epoch on ``X``, continuing from the current state.
 
         The optimizer's state (Adam's moments, the rate an "adaptive"
@@ -273,6 +300,11 @@ class BaseAutoencoder(
             A chunk of training data.
         y : None
             Ignored; present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss (a weighted mean, as in
+            ``MLPRegressor``: the L2 penalty is divided by the batch's sum
+            of weights), in ``mean_`` and ``scale_``, and in the validation
+            score. Samples of weight 0 are dropped before anything else.
 
         Returns
         -------
@@ -280,7 +312,7 @@ class BaseAutoencoder(
             The updated estimator.
 
         """
-        return self._fit_sequence(X, None, incremental=True)
+        return self._fit_sequence(X, None, incremental=True, sample_weight=sample_weight)
 
     def transform(self, X):
         """Encode ``X`` into the code space.

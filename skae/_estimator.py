@@ -28,6 +28,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight
 
 from ._divergence import divergence_message
 from ._layers import build_initialized, build_seeded
@@ -90,6 +91,23 @@ def as_layer_sizes(value, name="hidden_layer_sizes"):
     return tuple(int(s) for s in sizes)
 
 
+def drop_zero_weights(X, sample_weight, *others):
+    """Check ``sample_weight`` and drop the rows it weighs 0, before any other use.
+
+    Returns ``X``, the weights (None when not given) and ``others`` (arrays
+    with one row per sample), all without the zero-weight rows.
+    """
+    if sample_weight is None:
+        return X, None, *others
+    sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+    keep = sample_weight > 0
+    if not keep.any():
+        raise ValueError("sample_weight is 0 for every sample: nothing to fit.")
+    if keep.all():
+        return X, sample_weight, *others
+    return X[keep], sample_weight[keep], *(other[keep] for other in others)
+
+
 @dataclass
 class FitData:
     """Validated training data, as a ``_fit_data`` hook returns it.
@@ -104,6 +122,8 @@ class FitData:
     X: object
     arrays: tuple
     stratify: object = None
+    weighted: bool = False  # the last of ``arrays`` holds sample weights
+    sample_weight: object = None  # of the rows of ``X``, when given
     attributes: dict = field(default_factory=dict)
 
 
@@ -135,7 +155,7 @@ class TorchEstimator:
 
     # ----------------------------------------------------------- the sequence
 
-    def _fit_sequence(self, X, y, incremental, classes=None):
+    def _fit_sequence(self, X, y, incremental, classes=None, sample_weight=None):
         """Train, then commit every fitted attribute at once, or nothing.
 
         Any error leaves the estimator exactly as it was. ``KeyboardInterrupt``
@@ -146,7 +166,7 @@ class TorchEstimator:
         """
         saved = self.__dict__.copy()
         try:
-            attributes, interrupt = self._train(X, y, incremental, classes)
+            attributes, interrupt = self._train(X, y, incremental, classes, sample_weight)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
@@ -161,12 +181,12 @@ class TorchEstimator:
         self._warn_on_stop(incremental)
         return self
 
-    def _train(self, X, y, incremental, classes):
+    def _train(self, X, y, incremental, classes, sample_weight):
         """Steps 1 to 4; returns (fitted attributes or None, interrupt or None)."""
         self._validate_params()
         continuing = (incremental or self.warm_start) and hasattr(self, "module_")
         data = self._fit_data(
-            X, y, continuing=continuing, incremental=incremental, classes=classes
+            X, y, sample_weight, continuing=continuing, incremental=incremental, classes=classes
         )
         seed = check_random_state(self.random_state).randint(_SEED_RANGE)
         if continuing:
@@ -220,7 +240,7 @@ class TorchEstimator:
             loss_fn=lambda module, batch: self._batch_loss(module, batch, noise_generator),
             sources=self._sources(arrays, device),
             optimizer=make_optimizer(self.solver, net.parameters(), self.learning_rate_init),
-            config=self._config(arrays[0].shape[0], incremental),
+            config=self._config(arrays[0].shape[0], incremental, weighted=data.weighted),
             val_sources=None if val_arrays is None else self._sources(val_arrays, device),
             score_fn=self._batch_scores,
             history=history,
@@ -237,7 +257,7 @@ class TorchEstimator:
             for a in arrays
         )
 
-    def _config(self, n_samples, incremental, max_epochs=None, learning_rate=None):
+    def _config(self, n_samples, incremental, max_epochs=None, learning_rate=None, weighted=False):
         """The TrainingConfig of a phase over ``n_samples`` rows."""
         batch_size = 200 if self.batch_size == "auto" else self.batch_size
         return TrainingConfig(
@@ -250,6 +270,7 @@ class TorchEstimator:
             n_iter_no_change=self.n_iter_no_change,
             verbose=bool(self.verbose),
             learning_rate_schedule=schedule_for_call(self.learning_rate, incremental),
+            weighted=weighted,
         )
 
     def _validation_split(self, data, seed):

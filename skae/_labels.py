@@ -1,8 +1,11 @@
-"""Labels of the semi-supervised classifier: unlabelled samples and class indices."""
+"""Labels of the semi-supervised classifier, and the training data they make."""
 
 import numpy as np
+from sklearn.utils.multiclass import check_classification_targets
 
-__all__ = ["class_indices", "labelled_mask"]
+from ._estimator import FitData, drop_zero_weights
+
+__all__ = ["class_indices", "labelled_fit_data", "labelled_mask"]
 
 
 def labelled_mask(y, unlabeled):
@@ -50,3 +53,38 @@ def class_indices(y_labelled, classes, unlabeled, continuing):
             "partial_fit, or refit without warm_start."
         )
     return np.searchsorted(classes, y_labelled)
+
+
+def labelled_fit_data(
+    X, y, sample_weight, unlabeled, fitted_classes, incremental, classes, n_layers
+):
+    """The classifier's FitData: all rows for pretraining, labelled ones to fine-tune.
+
+    Zero-weight rows are dropped first. ``classes_`` are the fitted ones
+    when continuing (``fitted_classes``), those of ``y`` for ``fit``, and
+    the ``classes`` given to the first ``partial_fit``.
+    """
+    X, sample_weight, y = drop_zero_weights(X, sample_weight, y)
+    labelled = labelled_mask(y, unlabeled)
+    check_classification_targets(y[labelled])
+    if fitted_classes is not None:
+        classes = fitted_classes
+    elif not incremental:
+        classes = np.unique(y[labelled])
+    elif classes is None:
+        raise ValueError("classes must be passed on the first call to partial_fit.")
+    else:
+        classes = np.unique(np.asarray(classes))
+    continuing = fitted_classes is not None
+    y_index = class_indices(y[labelled], classes, unlabeled, continuing)
+    arrays = (X[labelled], y_index)
+    if sample_weight is not None:
+        arrays += (sample_weight[labelled],)
+    return FitData(
+        X=X,
+        arrays=arrays,
+        stratify=y_index,
+        attributes={"classes_": classes, "n_layers_": n_layers + 2},
+        weighted=sample_weight is not None,
+        sample_weight=sample_weight,
+    )

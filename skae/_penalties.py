@@ -3,24 +3,36 @@
 import torch
 from torch import nn
 
-__all__ = ["jacobian_frobenius_sq", "kl_sparsity", "l1_activity"]
+__all__ = ["jacobian_frobenius_sq", "kl_sparsity", "l1_activity", "weighted_mean"]
 
 # Keeps log(rho_hat) finite when a unit is (numerically) always off or on.
 _EPS = 1e-6
 
 
-def l1_activity(code):
-    """Mean absolute code value: (B, k) -> scalar."""
-    return code.abs().mean()
+def weighted_mean(values, weights=None):
+    """Mean of per-sample ``values`` (B,), weighted by ``weights`` (B,) if given."""
+    if weights is None:
+        return values.mean()
+    return (values * weights).sum() / weights.sum()
 
 
-def kl_sparsity(code, target):
+def l1_activity(code, weights=None):
+    """Mean absolute code value: (B, k) -> scalar (weighted over samples)."""
+    return weighted_mean(code.abs().mean(dim=1), weights)
+
+
+def kl_sparsity(code, target, weights=None):
     """Mean over code units of KL(target || mean activation of the unit).
 
     ``code`` must lie in (0, 1) (sigmoid units); the mean activation of each
-    unit over the batch is compared with the Bernoulli ``target`` (Ng, 2011).
+    unit over the batch (weighted over samples) is compared with the
+    Bernoulli ``target`` (Ng, 2011).
     """
-    rho_hat = code.mean(dim=0).clamp(_EPS, 1 - _EPS)  # (k,)
+    if weights is None:
+        rho_hat = code.mean(dim=0)
+    else:
+        rho_hat = (code * weights[:, None]).sum(dim=0) / weights.sum()
+    rho_hat = rho_hat.clamp(_EPS, 1 - _EPS)  # (k,)
     rho = target
     kl = rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
     return kl.mean()

@@ -11,14 +11,17 @@ import torch.nn.functional as F
 from ._estimator import Phase
 from ._layers import mask_noise
 from ._optim import make_optimizer
+from ._penalties import weighted_mean
 from ._settings import corruption_levels
 from ._tensors import BatchSource, predict_in_batches
 
 __all__ = ["pretrain_layers"]
 
 
-def pretrain_layers(estimator, net, X, order_generator, noise_generator):
+def pretrain_layers(estimator, net, X, sample_weight, order_generator, noise_generator):
     """Pretrain ``net.hidden`` in place; returns the loss curve of each layer.
+
+    ``sample_weight`` (or None) weighs the rows of ``X`` in every layer's loss.
 
     Layer k trains on the codes of layers < k, computed once per layer (in
     batches, without gradients) rather than on the fly: it costs one
@@ -35,12 +38,12 @@ def pretrain_layers(estimator, net, X, order_generator, noise_generator):
             below = BatchSource(inputs, device)
             layer_below = net.hidden[k - 1]
             inputs = predict_in_batches(lambda x, f=layer_below: net.activation(f(x)), below)
-        phase = _layer_phase(estimator, net, k, inputs, level, noise_generator)
+        phase = _layer_phase(estimator, net, k, inputs, sample_weight, level, noise_generator)
         curves[k] = list(estimator._run_phase(phase, order_generator, X).loss_curve)
     return curves
 
 
-def _layer_phase(estimator, net, k, inputs, level, noise_generator):
+def _layer_phase(estimator, net, k, inputs, sample_weight, level, noise_generator):
     """Layer ``k`` as a tied denoising autoencoder of ``inputs``."""
     autoencoder = net.layer_autoencoder(k)
     # Pixels and sigmoid codes are probabilities: cross-entropy, as in
@@ -49,20 +52,26 @@ def _layer_phase(estimator, net, k, inputs, level, noise_generator):
     use_bce = values.size == 0 or (values.min() >= 0 and values.max() <= 1)
 
     def loss_fn(module, batch):
-        (clean,) = batch
+        clean, weights = batch[0], (batch[1] if len(batch) > 1 else None)
         logits = module(mask_noise(clean, level, noise_generator))
         if use_bce:
-            return F.binary_cross_entropy_with_logits(logits, clean)
-        return F.mse_loss(logits, clean)
+            losses = F.binary_cross_entropy_with_logits(logits, clean, reduction="none")
+        else:
+            losses = (logits - clean).pow(2)
+        return weighted_mean(losses.mean(dim=1), weights)
 
     learning_rate = estimator.pretrain_learning_rate_init
-    n_samples = inputs.shape[0]
+    device = autoencoder.decoder.biases[0].device
+    sources = (BatchSource(inputs, device),)
+    if sample_weight is not None:
+        sources += (BatchSource(sample_weight, device),)
+    max_epochs, weighted = estimator.pretrain_max_iter, sample_weight is not None
     return Phase(
         module=autoencoder,
         loss_fn=loss_fn,
-        sources=(BatchSource(inputs, autoencoder.decoder.biases[0].device),),
+        sources=sources,
         optimizer=make_optimizer(estimator.solver, autoencoder.parameters(), learning_rate),
-        config=estimator._config(n_samples, False, estimator.pretrain_max_iter, learning_rate),
+        config=estimator._config(inputs.shape[0], False, max_epochs, learning_rate, weighted),
         name=f"Pretraining layer {k + 1}",
         learning_rate_param="pretrain_learning_rate_init",
     )

@@ -2,7 +2,6 @@
 
 from numbers import Integral, Real
 
-import numpy as np
 import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
@@ -13,7 +12,6 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._classifier_net import StackedNet
@@ -22,13 +20,13 @@ from ._estimator import (
     _FLOAT32_MAX,
     FLOAT_DTYPES,
     TRAINING_PARAMETER_CONSTRAINTS,
-    FitData,
     TorchEstimator,
     as_layer_sizes,
     store_parameters,
 )
-from ._labels import class_indices, labelled_mask
+from ._labels import labelled_fit_data
 from ._layers import ACTIVATIONS
+from ._penalties import weighted_mean
 from ._pretraining import pretrain_layers
 from ._settings import corruption_levels
 
@@ -254,33 +252,20 @@ default="plateau"
 
     # ------------------------------------------------------------ validation
 
-    def _fit_data(self, X, y, *, continuing, incremental, classes):
+    def _fit_data(self, X, y, sample_weight, *, continuing, incremental, classes):
         X, y = validate_data(
             self, X, y, reset=not continuing, accept_sparse="csr", dtype=FLOAT_DTYPES
         )
-        sizes = as_layer_sizes(self.hidden_layer_sizes)
-        corruption_levels(self.corruption_levels, len(sizes))
-        labelled = labelled_mask(y, self.unlabeled)
-        check_classification_targets(y[labelled])
-        if continuing:
-            classes = self.classes_
-        elif not incremental:
-            classes = np.unique(y[labelled])
-        elif classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit.")
-        else:
-            classes = np.unique(np.asarray(classes))
-        y_index = class_indices(y[labelled], classes, self.unlabeled, continuing)
-        return FitData(
-            X=X,
-            arrays=(X[labelled], y_index),
-            stratify=y_index,
-            attributes={"classes_": classes, "n_layers_": len(sizes) + 2},
+        n_layers = len(as_layer_sizes(self.hidden_layer_sizes))
+        corruption_levels(self.corruption_levels, n_layers)
+        fitted_classes = self.classes_ if continuing else None
+        return labelled_fit_data(
+            X, y, sample_weight, self.unlabeled, fitted_classes, incremental, classes, n_layers
         )
 
     # ------------------------------------------------------------------ fit
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Pretrain the hidden layers on all of ``X``, then fine-tune on the labels.
 
         Parameters
@@ -290,6 +275,11 @@ default="plateau"
         y : array-like of shape (n_samples,)
             Class labels; samples labelled ``unlabeled`` (default ``-1``) are
             used in pretraining only.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss (a weighted mean, as in
+            ``MLPClassifier``: the L2 penalty is divided by the batch's sum
+            of weights), in pretraining, and in the validation
+            score. Samples of weight 0 are dropped before anything else.
 
         Returns
         -------
@@ -297,9 +287,9 @@ default="plateau"
             The fitted estimator.
 
         """
-        return self._fit_sequence(X, y, incremental=False)
+        return self._fit_sequence(X, y, incremental=False, sample_weight=sample_weight)
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch of fine-tuning on the labelled samples of ``X``.
 
         The first call builds the network, pretrains it on this ``X`` (as
@@ -320,6 +310,11 @@ default="plateau"
         classes : array-like of shape (n_classes,), default=None
             Every class the model will ever see. Required on the first call,
             ignored on later ones (as in ``MLPClassifier.partial_fit``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss (a weighted mean, as in
+            ``MLPClassifier``: the L2 penalty is divided by the batch's sum
+            of weights), in pretraining, and in the validation
+            score. Samples of weight 0 are dropped before anything else.
 
         Returns
         -------
@@ -327,7 +322,9 @@ default="plateau"
             The updated estimator.
 
         """
-        return self._fit_sequence(X, y, incremental=True, classes=classes)
+        return self._fit_sequence(
+            X, y, incremental=True, classes=classes, sample_weight=sample_weight
+        )
 
     def _build_net(self, data):
         sizes = as_layer_sizes(self.hidden_layer_sizes)
@@ -336,13 +333,15 @@ default="plateau"
         )
 
     def _pretrain(self, net, data, order_generator, noise_generator):
-        curves = pretrain_layers(self, net, data.X, order_generator, noise_generator)
+        curves = pretrain_layers(
+            self, net, data.X, data.sample_weight, order_generator, noise_generator
+        )
         return {"pretrain_loss_curves_": curves}
 
     def _batch_loss(self, module, batch, noise_generator):
-        X, y = batch
+        X, y, sample_weight = batch[0], batch[1], (batch[2] if len(batch) > 2 else None)
         logits = module(X, self.dropout, self.input_dropout, noise_generator)
-        return F.cross_entropy(logits, y)
+        return weighted_mean(F.cross_entropy(logits, y, reduction="none"), sample_weight)
 
     def _batch_scores(self, module, batch):
         # Early stopping watches the validation accuracy, as MLPClassifier.

@@ -43,6 +43,10 @@ class TrainingConfig:
     # "constant", "adaptive" (divide by 5 on a plateau, as sklearn's MLP) or
     # "cosine" (anneal to 0 over ``max_epochs``, batch by batch).
     learning_rate_schedule: str = "constant"
+    # The last source holds sample weights: a batch counts for their sum
+    # (in the epoch's loss, the L2 penalty's divisor and the validation
+    # score), as sklearn's MLP counts sample weights.
+    weighted: bool = False
 
 
 @dataclass
@@ -83,39 +87,52 @@ def _l2_penalty(module, alpha, batch_len):
     return (0.5 * alpha / batch_len) * squares
 
 
+def _batch_weight(batch, config):
+    """What a batch counts for: its number of rows, or its sum of weights."""
+    return batch[-1].sum() if config.weighted else batch[0].shape[0]
+
+
 def _train_epoch_stochastic(module, loss_fn, sources, optimizer, config, generator, schedule):
     n_samples = sources[0].n_samples
-    total = torch.zeros((), device=sources[0].device)
+    total = total_weight = torch.zeros((), device=sources[0].device)
     for start, stop, index in batch_indices(
         n_samples, config.batch_size, config.shuffle, generator, sources[0].device
     ):
         if schedule is not None:
             schedule.before_batch()
-        loss = loss_fn(module, get_batch(sources, start, stop, index))
+        batch = get_batch(sources, start, stop, index)
+        weight = _batch_weight(batch, config)
+        loss = loss_fn(module, batch)
         if config.alpha:
-            loss = loss + _l2_penalty(module, config.alpha, stop - start)
+            loss = loss + _l2_penalty(module, config.alpha, weight)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        total += loss.detach() * (stop - start)
-    return total.item() / n_samples
+        total = total + loss.detach() * weight
+        total_weight = total_weight + weight
+    return total.item() / float(total_weight)
 
 
 def _train_epoch_lbfgs(module, loss_fn, sources, optimizer, config, generator, schedule):
     n_samples = sources[0].n_samples
+    batches = list(batch_indices(n_samples, config.batch_size, False, None))
+    total_weight = n_samples
+    if config.weighted:
+        weights = sources[-1]
+        total_weight = float(sum(weights.slice(start, stop).sum() for start, stop, _ in batches))
 
     def full_batch_loss():
         # Accumulated over batches, so big (or sparse) data is never
         # densified at once; with gradients inside the L-BFGS step.
         total = 0.0
-        for start, stop, _ in batch_indices(n_samples, config.batch_size, False, None):
-            loss = loss_fn(module, get_batch(sources, start, stop, None))
-            loss = loss * ((stop - start) / n_samples)
+        for start, stop, _ in batches:
+            batch = get_batch(sources, start, stop, None)
+            loss = loss_fn(module, batch) * (_batch_weight(batch, config) / total_weight)
             if torch.is_grad_enabled():
                 loss.backward()
             total += loss.detach()
         if config.alpha:
-            penalty = _l2_penalty(module, config.alpha, n_samples)
+            penalty = _l2_penalty(module, config.alpha, total_weight)
             if torch.is_grad_enabled():
                 penalty.backward()
             total += penalty.detach()
@@ -131,16 +148,24 @@ def _train_epoch_lbfgs(module, loss_fn, sources, optimizer, config, generator, s
 
 
 @torch.no_grad()
-def evaluate_mean(module, fn, sources, batch_size=INFERENCE_BATCH_SIZE):
-    """Mean over all rows of ``fn(module, batch)`` (per-row values), in eval mode."""
+def evaluate_mean(module, fn, sources, weighted=False, batch_size=INFERENCE_BATCH_SIZE):
+    """Mean over all rows of ``fn(module, batch)`` (per-row values), in eval mode.
+
+    ``weighted``: the last source holds sample weights, and the mean is
+    weighted by them.
+    """
     was_training = module.training
     module.eval()
     try:
-        n_samples = sources[0].n_samples
-        total = 0.0
-        for start, stop, _ in batch_indices(n_samples, batch_size, False, None):
-            total += fn(module, get_batch(sources, start, stop, None)).double().sum().item()
-        return total / n_samples
+        total = total_weight = 0.0
+        for start, stop, _ in batch_indices(sources[0].n_samples, batch_size, False, None):
+            batch = get_batch(sources, start, stop, None)
+            values = fn(module, batch).double()
+            if weighted:
+                values = values * batch[-1].double()
+            total += values.sum().item()
+            total_weight += float(batch[-1].sum()) if weighted else stop - start
+        return total / total_weight
     finally:
         module.train(was_training)
 
@@ -223,14 +248,14 @@ def _on_plateau(history, optimizer, config, log):
     return True
 
 
-def _epoch_outcome(module, loss, optimizer, history, score_fn, val_sources):
+def _epoch_outcome(module, loss, optimizer, history, score_fn, val_sources, config):
     """The epoch's validation score (or None); raises if anything diverged."""
     epoch = history.n_epochs + 1
     if not math.isfinite(loss):
         raise TrainingDiverged(epoch, "training loss", loss, current_learning_rate(optimizer))
     if val_sources is None:
         return None
-    score = evaluate_mean(module, score_fn, val_sources)
+    score = evaluate_mean(module, score_fn, val_sources, config.weighted)
     if not math.isfinite(score):
         raise TrainingDiverged(epoch, "validation score", score, current_learning_rate(optimizer))
     return score
@@ -287,7 +312,7 @@ def fit_module(
             loss = run_epoch(
                 module, loss_fn, train_sources, optimizer, config, generator, schedule
             )
-            score = _epoch_outcome(module, loss, optimizer, history, score_fn, val_sources)
+            score = _epoch_outcome(module, loss, optimizer, history, score_fn, val_sources, config)
             if _record_epoch(history, loss, score, train_sources[0].n_samples, config.tol):
                 best = _snapshot(module)
             last_epoch = _snapshot(module, optimizer)

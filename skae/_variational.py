@@ -14,6 +14,7 @@ from ._autoencoder_base import BaseAutoencoder
 from ._docstrings import document_fitted_attributes
 from ._estimator import store_parameters
 from ._nets import GaussianAutoencoder, build_autoencoder
+from ._penalties import weighted_mean
 
 # score_samples estimates E_q[log p(x|z)] with these many draws of z per
 # sample. The draws of the standard normal noise are the same for every
@@ -187,11 +188,11 @@ class VariationalAutoencoder(BaseAutoencoder):
         kl = 0.5 * (mean.pow(2) + torch.exp(log_var) - 1 - log_var).sum(dim=1)
         return log_lik / len(eps) - beta * kl
 
-    def _loss(self, module, X_input, X_target, generator):
+    def _loss(self, module, X_input, X_target, generator, sample_weight=None):
         # One reparameterised draw per sample, from the fit's generator.
         shape = (1, X_input.shape[0], self.n_components)
         eps = torch.randn(shape, generator=generator, device=X_input.device, dtype=X_input.dtype)
-        return -self._elbo(module, X_input, X_target, eps, self.beta).mean()
+        return -weighted_mean(self._elbo(module, X_input, X_target, eps, self.beta), sample_weight)
 
     def _sample_scores(self, module, X):
         # The true ELBO (beta=1) with fixed draws: deterministic per sample.

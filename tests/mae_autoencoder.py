@@ -9,6 +9,7 @@ with nothing else.
 
 from skae._autoencoder_base import BaseAutoencoder
 from skae._nets import build_autoencoder
+from skae._penalties import weighted_mean
 
 
 class MAEAutoencoder(BaseAutoencoder):
@@ -17,6 +18,7 @@ class MAEAutoencoder(BaseAutoencoder):
     def _build_net(self, data):
         return build_autoencoder(**self._net_settings(data))
 
-    def _loss(self, module, X_input, X_target, generator):
+    def _loss(self, module, X_input, X_target, generator, sample_weight=None):
         _, logits = module.encode_decode(X_input)
-        return (module.output_activation(logits) - X_target).abs().mean()
+        errors = (module.output_activation(logits) - X_target).abs().mean(dim=1)
+        return weighted_mean(errors, sample_weight)

@@ -38,9 +38,21 @@ ESTIMATORS = [
     ),
 ]
 
+# Weight 2 equals a repeated row only in expectation for minibatch training
+# (the batches differ), and full-batch L-BFGS in float32 still differs from
+# it beyond the checks' rtol=1e-7 (measured). tests/test_sample_weight.py
+# checks what does hold: zero weights leave no trace, scaling changes nothing.
+_SAMPLE_WEIGHT_EQUIVALENCE = {
+    "check_sample_weight_equivalence_on_dense_data": "float32 minibatches: equal in expectation",
+    "check_sample_weight_equivalence_on_sparse_data": "float32 minibatches: equal in expectation",
+}
 # The goal is none; each entry would need a one-line reason.
 EXPECTED_FAILED_CHECKS = {
+    "AutoencoderTransformer": _SAMPLE_WEIGHT_EQUIVALENCE,
+    "DenoisingAutoencoder": _SAMPLE_WEIGHT_EQUIVALENCE,
+    "VariationalAutoencoder": _SAMPLE_WEIGHT_EQUIVALENCE,
     "StackedAutoencoderClassifier": {
+        **_SAMPLE_WEIGHT_EQUIVALENCE,
         # Like SelfTrainingClassifier (which the check exempts by name), -1
         # means "unlabelled" by default; with unlabeled=None the check passes
         # (tests/test_stacked.py::test_minus_one_is_a_class_with_unlabeled_none).
