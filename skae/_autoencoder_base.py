@@ -301,10 +301,8 @@ class BaseAutoencoder(
         y : None
             Ignored; present for API consistency.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each sample in the loss (a weighted mean, as in
-            ``MLPRegressor``: the L2 penalty is divided by the batch's sum
-            of weights), in ``mean_`` and ``scale_``, and in the validation
-            score. Samples of weight 0 are dropped before anything else.
+            As in :meth:`fit`; ``mean_`` and ``scale_`` come from the
+            first call.
 
         Returns
         -------

@@ -276,10 +276,9 @@ default="plateau"
             Class labels; samples labelled ``unlabeled`` (default ``-1``) are
             used in pretraining only.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each sample in the loss (a weighted mean, as in
-            ``MLPClassifier``: the L2 penalty is divided by the batch's sum
-            of weights), in pretraining, and in the validation
-            score. Samples of weight 0 are dropped before anything else.
+            How much each sample counts in the pretraining and fine-tuning
+            losses and in the validation accuracy, as in ``MLPClassifier``
+            (see the user guide); samples of weight 0 are dropped first.
 
         Returns
         -------
@@ -311,10 +310,7 @@ default="plateau"
             Every class the model will ever see. Required on the first call,
             ignored on later ones (as in ``MLPClassifier.partial_fit``).
         sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each sample in the loss (a weighted mean, as in
-            ``MLPClassifier``: the L2 penalty is divided by the batch's sum
-            of weights), in pretraining, and in the validation
-            score. Samples of weight 0 are dropped before anything else.
+            As in :meth:`fit`.
 
         Returns
         -------
