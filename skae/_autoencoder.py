@@ -72,7 +72,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         as in ``MLPRegressor``.
     batch_size : int or "auto", default="auto"
         Minibatch size; "auto" is ``min(200, n_samples)``.
-    learning_rate_init : float, default=0.001
+    learning_rate_init : float, default=0.003
         Learning rate of the optimizer (not used by "lbfgs").
     learning_rate : {"plateau", "constant", "adaptive", "cosine"}, \
 default="plateau"
@@ -94,15 +94,18 @@ default="plateau"
           fixed number of epochs.
     max_iter : int, default=400
         Maximum number of epochs (for "lbfgs", of 20 iterations each). A cap,
-        not a budget: the relative ``tol`` usually stops training well
-        before it (about 150 epochs on ``load_digits``).
-    tol : float, default=3e-3
+        not a budget: the relative ``tol`` usually stops training before
+        it (about 250-350 epochs on ``load_digits``).
+    tol : float, default=1e-2
         Relative tolerance: training stalls when, for more than
         ``n_iter_no_change`` consecutive epochs, the loss (or the validation
-        score, with ``early_stopping``) has not improved on the best so far
-        by at least ``tol`` times its magnitude. Unlike ``MLPRegressor``'s
-        absolute ``tol``, it reads the same on data of any scale. What
-        follows a stall depends on ``learning_rate``.
+        score, with ``early_stopping``) has not improved by at least ``tol``
+        times its magnitude on its value at the last epoch that did, as in
+        PyTorch's ``ReduceLROnPlateau`` (``threshold_mode="rel"``). Unlike
+        ``MLPRegressor``'s absolute ``tol``, compared with the previous best
+        epoch by epoch, it reads the same on data of any scale, and a loss
+        that falls slowly but steadily is not a stall. What follows a stall
+        depends on ``learning_rate``.
     shuffle : bool, default=True
         Whether to shuffle the samples in each epoch.
     early_stopping : bool, default=False
@@ -111,7 +114,7 @@ default="plateau"
         the weights of the best epoch. Ignored by ``partial_fit``.
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int, default=20
         Patience, in epochs, for ``tol``.
     warm_start : bool, default=False
         Continue from the previous fit's weights and optimizer state (skae
@@ -245,14 +248,14 @@ default="identity"
         solver="adam",
         alpha=0.0001,
         batch_size="auto",
-        learning_rate_init=0.001,
+        learning_rate_init=0.003,
         learning_rate="plateau",
         max_iter=400,
-        tol=3e-3,
+        tol=1e-2,
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=20,
         warm_start=False,
         random_state=None,
         device="cpu",

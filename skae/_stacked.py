@@ -126,8 +126,10 @@ default="plateau"
     tol : float, default=3e-3
         Relative tolerance: a phase stalls when, for more than
         ``n_iter_no_change`` epochs, its loss (or the validation accuracy,
-        with ``early_stopping``) has not beaten the best so far by ``tol``
-        times its magnitude (``MLPClassifier``'s ``tol`` is absolute).
+        with ``early_stopping``) has not beaten its value at the last epoch
+        that did by ``tol`` times its magnitude, as in PyTorch's
+        ``ReduceLROnPlateau`` (``MLPClassifier``'s ``tol`` is absolute, and
+        compared with the previous best epoch by epoch).
     shuffle : bool, default=True
         Whether to shuffle the samples in each epoch.
     early_stopping : bool, default=False

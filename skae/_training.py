@@ -58,6 +58,10 @@ class History:
     best_loss: float = math.inf
     best_validation_score: float = -math.inf
     no_improvement_count: int = 0
+    # The loss (negated) or validation score at the last epoch that counted
+    # as an improvement: progress is measured from there, not from the
+    # previous epoch, so slow steady progress is not a stall.
+    improvement_reference: float = -math.inf
     n_epochs: int = 0
     n_samples_seen: int = 0
     plateau_reductions: int = 0  # of the current call
@@ -201,23 +205,30 @@ def _improves(value, best, tol):
 def _record_epoch(history, loss, score, n_samples, tol):
     """Append one completed epoch; return whether it set a new best score.
 
-    An epoch improves when its loss (or validation score) beats the best so
-    far by a fraction ``tol`` of it: a relative tolerance, so the rule reads
-    the same on data of any scale.
+    An epoch improves when its loss (or validation score) beats the value
+    at the last improvement by a fraction ``tol`` of it, as in PyTorch's
+    ``ReduceLROnPlateau`` (``threshold_mode="rel"``): a relative tolerance,
+    so the rule reads the same on data of any scale, and measured from the
+    last improvement, so that a loss falling slowly but steadily (by less
+    than ``tol`` per epoch) still counts as progress.
     """
     history.n_epochs += 1
     history.n_samples_seen += n_samples
     history.loss_curve.append(loss)
     new_best = False
     if score is None:
-        improved = _improves(-loss, -history.best_loss, tol)
+        value = -loss
     else:
         history.validation_scores.append(score)
-        improved = _improves(score, history.best_validation_score, tol)
+        value = score
         new_best = score > history.best_validation_score
         history.best_validation_score = max(history.best_validation_score, score)
     history.best_loss = min(history.best_loss, loss)
-    history.no_improvement_count = 0 if improved else history.no_improvement_count + 1
+    if _improves(value, history.improvement_reference, tol):
+        history.improvement_reference = value
+        history.no_improvement_count = 0
+    else:
+        history.no_improvement_count += 1
     return new_best
 
 

@@ -19,6 +19,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skae import AutoencoderTransformer
+from skae._training import History, _record_epoch
 
 
 def _held_out_mse(model, X_test):
@@ -220,7 +221,7 @@ def test_tol_stops_training_when_loss_stalls(digits_unit_split):
     # plateaus and stops at the third: 3 more epochs after each division.
     plateau = AutoencoderTransformer(**params).fit(X)
     assert plateau.n_iter_ == 4 + 3 + 3
-    assert _current_learning_rate(plateau) == pytest.approx(0.001 / 25)
+    assert _current_learning_rate(plateau) == pytest.approx(0.003 / 25)
 
 
 def test_tol_is_relative_to_the_loss(digits_unit_split):
@@ -231,10 +232,28 @@ def test_tol_is_relative_to_the_loss(digits_unit_split):
     # absolute tol of 0.005 would stop after 3 epochs; relative, training
     # goes on while an epoch gains 0.5% of the best loss.
     assert 4 < ae.n_iter_ < 200
+    # Each epoch that counted as progress beat the last such epoch by 0.5%,
+    # and the final two epochs beat neither it nor each other by that much.
     loss = np.asarray(ae.loss_curve_)
-    best = np.minimum.accumulate(loss)
-    gains = (best[:-1] - loss[1:]) / best[:-1]  # of each epoch over the best before it
-    assert np.all(gains[-2:] < 0.005) and gains[:-2].max() >= 0.005
+    reference, counted = loss[0], []
+    for value in loss[1:]:
+        counted.append(value <= reference * (1 - 0.005))
+        reference = value if counted[-1] else reference
+    assert not any(counted[-2:]) and any(counted[:-2])
+
+
+def test_slow_steady_progress_is_not_a_stall():
+    # A loss falling by 0.4% an epoch never beats the previous epoch by
+    # tol=1%, but beats the last counted improvement by 1% every third
+    # epoch: as in PyTorch's ReduceLROnPlateau, that is progress.
+    history = History()
+    for epoch in range(30):
+        _record_epoch(history, 0.996**epoch, None, n_samples=10, tol=0.01)
+        assert history.no_improvement_count <= 2
+    # A flat loss is a stall, counted from the last improvement.
+    for stalled in range(1, 4):
+        _record_epoch(history, 0.996**29, None, n_samples=10, tol=0.01)
+        assert history.no_improvement_count >= stalled
 
 
 def test_warm_start_continues_training(digits_unit_split):
@@ -270,7 +289,9 @@ def test_cosine_schedule_ends_at_a_lower_loss_than_a_constant_rate(digits_unit_s
 def test_adaptive_schedule_lowers_the_rate_instead_of_stopping(digits_unit_split):
     X = digits_unit_split[0][:200]
     params = dict(n_components=2, tol=10.0, n_iter_no_change=2, max_iter=20, random_state=0)
-    adaptive = AutoencoderTransformer(**params, learning_rate="adaptive").fit(X)
+    adaptive = AutoencoderTransformer(
+        **params, learning_rate="adaptive", learning_rate_init=0.001
+    ).fit(X)
     # Where "constant" stops after 4 epochs (see the tol test), "adaptive"
     # divides the rate by 5 and goes on, 3 more epochs per plateau, until
     # the rate is below 1e-6: 0.001 / 5**5 = 3.2e-7 after 4 + 5 * 3 epochs.
@@ -285,7 +306,7 @@ def test_partial_fit_keeps_the_rate_constant_under_a_cosine_schedule(digits_unit
     X = digits_unit_split[0][:200]
     ae = AutoencoderTransformer(2, learning_rate="cosine", random_state=0)
     ae.partial_fit(X).partial_fit(X)
-    assert _current_learning_rate(ae) == 0.001
+    assert _current_learning_rate(ae) == ae.learning_rate_init
 
 
 def test_partial_fit_trains_one_epoch_per_call(digits_unit_split):

@@ -160,9 +160,10 @@ def test_bad_parameter_leaves_a_fitted_estimator_unchanged(estimator, data):
     X, y = data
     estimator.fit(X, y)
     before = _state(estimator, X)
+    learning_rate_init = estimator.learning_rate_init
     with pytest.raises(ValueError, match="'learning_rate_init' parameter"):
         estimator.set_params(learning_rate_init=-1.0).fit(X, y)
-    estimator.set_params(learning_rate_init=ESTIMATORS["autoencoder"].learning_rate_init)
+    estimator.set_params(learning_rate_init=learning_rate_init)
     _assert_same_state(before, _state(estimator, X))
 
 
