@@ -19,8 +19,8 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._blocks import INFERENCE_DTYPES, weighted_moments
 from ._estimator import (
-    FLOAT_DTYPES,
     TRAINING_PARAMETER_CONSTRAINTS,
     FitData,
     TorchEstimator,
@@ -210,7 +210,9 @@ class BaseAutoencoder(
         return image_shape_of(self.image_shape)
 
     def _validate_X(self, X, reset):
-        return validate_data(self, X, reset=reset, accept_sparse="csr", dtype=FLOAT_DTYPES)
+        # Integer and boolean X stay as they are: converted a block or a batch
+        # at a time (a float64 copy of uint8 pixels would be 8 times larger).
+        return validate_data(self, X, reset=reset, accept_sparse="csr", dtype=INFERENCE_DTYPES)
 
     def _fit_data(self, X, y, sample_weight, *, continuing, incremental, classes):
         X = self._validate_X(X, reset=not continuing)
@@ -239,11 +241,11 @@ class BaseAutoencoder(
         """
         weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
         weights = weights / weights.sum()
-        mean = np.asarray(weights @ X, dtype=np.float64).reshape(-1)
-        if self.output_activation == "sigmoid":
+        sigmoid = self.output_activation == "sigmoid"
+        mean, squares = weighted_moments(X, weights, squares=not sigmoid)
+        if sigmoid:
             return mean, 1.0
-        squares = weights @ (X.multiply(X) if sp.issparse(X) else X**2)
-        variance = float(np.mean(np.asarray(squares).reshape(-1) - mean**2))
+        variance = float(np.mean(squares - mean**2))
         return mean, float(np.sqrt(variance)) if variance > 0 else 1.0
 
     def _new_net(self, data, seed):
@@ -345,7 +347,7 @@ class BaseAutoencoder(
 
         """
         check_is_fitted(self)
-        X = check_array(X, dtype=FLOAT_DTYPES, input_name="X")
+        X = check_array(X, dtype=INFERENCE_DTYPES, input_name="X")
         if X.shape[1] != self.n_components_:
             raise ValueError(
                 f"X has {X.shape[1]} features, but {type(self).__name__}.inverse_transform "

@@ -13,9 +13,12 @@ _TYPICAL_MAX_ALPHA = 1e2
 _TYPICAL_MAX_LEARNING_RATE = 1e-1
 
 
-def _largest_magnitude(X):
+def largest_magnitude(X):
+    """The largest absolute value in ``X`` (dense or sparse), without a copy of X."""
     values = X.data if sp.issparse(X) else np.asarray(X)
-    return float(np.abs(values).max()) if values.size else 0.0
+    if not values.size:
+        return 0.0
+    return max(abs(float(values.min())), abs(float(values.max())))
 
 
 def _excess(value, typical):
@@ -31,7 +34,7 @@ def divergence_message(diverged, phase, X, params):
     pretraining) with the rate actually in use, ranked by how far each
     lies above its typical scale.
     """
-    largest, alpha = _largest_magnitude(X), params["alpha"]
+    largest, alpha = largest_magnitude(X), params["alpha"]
     causes = [
         (
             _excess(largest, _TYPICAL_MAX_ABS_X),

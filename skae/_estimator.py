@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -30,7 +29,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
-from ._divergence import divergence_message
+from ._blocks import all_finite
+from ._divergence import divergence_message, largest_magnitude
 from ._layers import build_initialized, build_seeded
 from ._optim import (
     LEARNING_RATE_SCHEDULES,
@@ -39,11 +39,16 @@ from ._optim import (
     schedule_for_call,
     set_learning_rate,
 )
-from ._tensors import INFERENCE_BATCH_SIZE, BatchSource, predict_in_batches, resolve_device
+from ._tensors import (
+    BatchSource,
+    Rows,
+    inference_batch_size,
+    predict_in_batches,
+    resolve_device,
+)
 from ._threads import thread_budget, work_per_batch
 from ._training import History, TrainingConfig, TrainingDiverged, fit_module
 
-FLOAT_DTYPES = [np.float64, np.float32]
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _SEED_RANGE = np.iinfo(np.int32).max
 
@@ -274,11 +279,15 @@ class TorchEstimator:
         )
 
     def _validation_split(self, data, seed):
-        """Hold out ``validation_fraction`` of ``data.arrays`` (stratified if asked)."""
+        """Hold out ``validation_fraction`` of ``data.arrays`` (stratified if asked).
+
+        The rows are those ``train_test_split(*data.arrays)`` would pick, as
+        :class:`~skae._tensors.Rows` of the arrays rather than copies of them.
+        """
         n_samples = data.arrays[0].shape[0]
         try:
-            parts = train_test_split(
-                *data.arrays,
+            train, validation = train_test_split(
+                np.arange(n_samples),
                 test_size=self.validation_fraction,
                 random_state=seed,
                 stratify=data.stratify,
@@ -291,7 +300,10 @@ class TorchEstimator:
                 + ": use more samples, another validation_fraction, or "
                 "early_stopping=False."
             ) from error
-        return parts[0::2], parts[1::2]
+        return (
+            tuple(Rows.of(array, train) for array in data.arrays),
+            tuple(Rows.of(array, validation) for array in data.arrays),
+        )
 
     def _run_phase(self, phase, order_generator, X):
         """Train one phase; explain a divergence in the user's terms."""
@@ -375,25 +387,29 @@ class TorchEstimator:
         return module.eval()
 
     def _infer(self, fn, X):
-        """Apply ``fn(module, batch)`` to ``X`` in batches, in X's float dtype.
+        """Apply ``fn(module, batch)`` to ``X`` in batches: float32 for float32 X, else float64.
 
-        Raises a ValueError, rather than return NaN or inf, when finite input
-        gives a non-finite result (values near the dtype's limit).
+        Each batch is converted when it runs (X of any INFERENCE_DTYPES, a
+        read-only memmap, is never copied whole). Raises a ValueError,
+        rather than return NaN or inf, when finite input gives a non-finite
+        result (values near the dtype's limit).
         """
-        dtype = torch.float64 if X.dtype == np.float64 else torch.float32
-        module = self._inference_module(X.dtype)
-        source = BatchSource(X, torch.device(self.device_), dtype=dtype)
-        with thread_budget(work_per_batch(module, min(source.n_samples, INFERENCE_BATCH_SIZE))):
+        dtype = np.dtype(np.float32 if X.dtype == np.float32 else np.float64)
+        module = self._inference_module(dtype)
+        torch_dtype = torch.float32 if dtype == np.float32 else torch.float64
+        source = BatchSource(X, torch.device(self.device_), dtype=torch_dtype, stream=True)
+        batch_size = min(source.n_samples, inference_batch_size(source))
+        with thread_budget(work_per_batch(module, batch_size)):
             result = predict_in_batches(functools.partial(fn, module), source)
-        if not np.isfinite(result).all():
-            largest = abs(X).max() if sp.issparse(X) else np.abs(X).max()
+        if not all_finite(result):
+            largest = largest_magnitude(X)
             raise ValueError(
                 f"{type(self).__name__} computed non-finite values (NaN or inf) from "
                 f"finite input: the input's largest magnitude is {largest:.3g}, too "
-                f"large for {X.dtype} arithmetic in this model. Scale the input "
+                f"large for {dtype} arithmetic in this model. Scale the input "
                 "first, e.g. with sklearn.preprocessing.StandardScaler."
             )
-        return result.astype(X.dtype, copy=False)
+        return result.astype(dtype, copy=False)
 
     def __getstate__(self):
         state = super().__getstate__()

@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._estimator import FitData, drop_zero_weights
+from ._tensors import Rows, shareable
 
 __all__ = ["class_indices", "labelled_fit_data", "labelled_mask"]
 
@@ -60,6 +61,8 @@ def labelled_fit_data(
 ):
     """The classifier's FitData: all rows for pretraining, labelled ones to fine-tune.
 
+    ``X`` is converted to float32 once (see :func:`~skae._tensors.shareable`).
+
     Zero-weight rows are dropped first. ``classes_`` are the fitted ones
     when continuing (``fitted_classes``), those of ``y`` for ``fit``, and
     the ``classes`` given to the first ``partial_fit``.
@@ -77,7 +80,11 @@ def labelled_fit_data(
         classes = np.unique(np.asarray(classes))
     continuing = fitted_classes is not None
     y_index = class_indices(y[labelled], classes, unlabeled, continuing)
-    arrays = (X[labelled], y_index)
+    # One float32 X, shared by pretraining (all rows) and fine-tuning (the
+    # labelled ones, selected without a copy): a read-only memmap or
+    # float64 X is converted once, not once per phase plus a labelled copy.
+    X = shareable(X)
+    arrays = (X if labelled.all() else Rows(X, np.flatnonzero(labelled)), y_index)
     if sample_weight is not None:
         arrays += (sample_weight[labelled],)
     return FitData(

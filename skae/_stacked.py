@@ -14,11 +14,11 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._blocks import INFERENCE_DTYPES
 from ._classifier_net import StackedNet
 from ._docstrings import document_fitted_attributes
 from ._estimator import (
     _FLOAT32_MAX,
-    FLOAT_DTYPES,
     TRAINING_PARAMETER_CONSTRAINTS,
     TorchEstimator,
     as_layer_sizes,
@@ -256,7 +256,7 @@ default="plateau"
 
     def _fit_data(self, X, y, sample_weight, *, continuing, incremental, classes):
         X, y = validate_data(
-            self, X, y, reset=not continuing, accept_sparse="csr", dtype=FLOAT_DTYPES
+            self, X, y, reset=not continuing, accept_sparse="csr", dtype=INFERENCE_DTYPES
         )
         n_layers = len(as_layer_sizes(self.hidden_layer_sizes))
         corruption_levels(self.corruption_levels, n_layers)
@@ -350,7 +350,7 @@ default="plateau"
 
     def _apply(self, fn, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=FLOAT_DTYPES)
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=INFERENCE_DTYPES)
         return self._infer(fn, X)
 
     def decision_function(self, X):

@@ -2,17 +2,32 @@
 
 Torch only. Training data is held as whole tensors and batches are taken by
 slicing a permuted index (no per-sample ``DataLoader``); scipy.sparse data
-stays sparse on the host and is densified one batch at a time.
+stays sparse on the host and is densified one batch at a time. Inference
+streams: each batch is converted when it is needed, so a read-only memmap
+or uint8 input is never copied whole.
 """
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 
-__all__ = ["BatchSource", "batch_indices", "get_batch", "predict_in_batches", "resolve_device"]
+from ._blocks import row_blocks
 
-# Inference needs no gradients, so it can use bigger batches than training.
+__all__ = [
+    "BatchSource",
+    "Rows",
+    "batch_indices",
+    "get_batch",
+    "inference_batch_size",
+    "predict_in_batches",
+    "resolve_device",
+    "shareable",
+]
+
+# Inference needs no gradients, so it can use bigger batches than training;
+# wide rows make smaller batches, so that a converted batch stays a few MB.
 INFERENCE_BATCH_SIZE = 4096
+INFERENCE_BATCH_BYTES = 1 << 22
 
 
 def resolve_device(device):
@@ -64,57 +79,163 @@ def resolve_device(device):
     return resolved
 
 
-class BatchSource:
-    """Rows of one array, served as float32 tensors on ``device``.
+class Rows:
+    """The rows ``index`` of ``array``, standing for ``array[index]`` without a copy.
 
-    A dense array is moved to the device once; a scipy.sparse matrix stays
-    sparse on the host and only the requested rows are densified.
+    A validation split or the labelled samples of the training data: a
+    :class:`BatchSource` made from it reads (or converts) only these rows.
+    ``shape`` and ``dtype`` are those of ``array[index]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae._tensors import Rows
+    >>> part = Rows.of(Rows.of(np.zeros((5, 3)), [4, 2, 0]), [1, 2])
+    >>> part.shape, part.index.tolist()
+    ((2, 3), [2, 0])
+    """
+
+    def __init__(self, array, index):
+        self.array, self.index = array, np.asarray(index, dtype=np.intp)
+
+    @classmethod
+    def of(cls, array, index):
+        """``array[index]`` as Rows of the underlying array (``array`` may be Rows)."""
+        if isinstance(array, Rows):
+            return cls(array.array, array.index[index])
+        return cls(array, index)
+
+    @property
+    def shape(self):
+        return (len(self.index), *self.array.shape[1:])
+
+    @property
+    def dtype(self):
+        return self.array.dtype
+
+
+class BatchSource:
+    """Rows of one array, served as tensors of ``dtype`` on ``device``.
+
+    For training (the default), a dense array becomes one tensor on the
+    device: NumPy's memory itself when the array is a writeable C array of
+    ``dtype`` on the CPU, else a tensor filled one block of rows at a time
+    (a read-only memmap, another dtype or another device costs that tensor
+    and a block, never a second copy). With ``stream=True`` (inference),
+    nothing is converted up front: each batch is read and converted when
+    asked for. A scipy.sparse matrix stays sparse on the host either way,
+    and only the requested rows are densified.
 
     Parameters
     ----------
-    data : ndarray or scipy.sparse matrix of shape (n_samples, ...)
+    data : ndarray, scipy.sparse matrix or Rows of shape (n_samples, ...)
     device : torch.device
     dtype : torch.dtype, default=torch.float32
         ``torch.long`` for class labels.
+    stream : bool, default=False
+        Convert batch by batch instead of up front.
 
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skae._tensors import BatchSource, Rows
+    >>> pixels = np.arange(12, dtype=np.uint8).reshape(4, 3)
+    >>> source = BatchSource(Rows(pixels, [3, 1]), torch.device("cpu"))
+    >>> source.n_samples, source.slice(0, 2).tolist()
+    (2, [[9.0, 10.0, 11.0], [3.0, 4.0, 5.0]])
+    >>> BatchSource(pixels, torch.device("cpu"), stream=True).take(torch.tensor([2])).dtype
+    torch.float32
     """
 
-    def __init__(self, data, device, dtype=torch.float32):
-        self.device = device
-        self.dtype = dtype
-        self.n_samples = data.shape[0]
+    def __init__(self, data, device, dtype=torch.float32, stream=False):
+        self.device, self.dtype = device, dtype
+        self._numpy_dtype = torch.empty((), dtype=dtype).numpy().dtype
+        rows = None
+        if isinstance(data, Rows):
+            data, rows = data.array, data.index
+        self.n_samples = data.shape[0] if rows is None else len(rows)
+        self.row_nbytes = self._numpy_dtype.itemsize * int(np.prod(data.shape[1:]))
+        self._tensor, self._host, self._rows = None, data, rows
         if sp.issparse(data):
-            self._sparse = sp.csr_matrix(data)
-            self._tensor = None
-        else:
-            self._sparse = None
-            self._tensor = _to_tensor(data, device, dtype)
+            self._host = sp.csr_matrix(data)
+        elif not stream:
+            self._tensor, self._rows = _to_tensor(np.asarray(data), device, dtype, rows)
 
     def take(self, index):
         """Rows at ``index`` (a 1-D LongTensor, best already on ``device``)."""
         if self._tensor is not None:
-            return self._tensor.index_select(0, index.to(self.device))
-        rows = self._sparse[index.cpu().numpy()].toarray()
-        return torch.from_numpy(rows).to(self.device, self.dtype)
+            index = index.to(self.device)
+            if self._rows is not None:
+                index = self._rows[index]
+            return self._tensor.index_select(0, index)
+        index = index.cpu().numpy()
+        return self._host_rows(index if self._rows is None else self._rows[index])
 
     def slice(self, start, stop):
-        """Rows ``start:stop`` in order (a view for dense data)."""
+        """Rows ``start:stop`` in order (a view when they are stored that way)."""
         if self._tensor is not None:
-            return self._tensor[start:stop]
-        rows = self._sparse[start:stop].toarray()
-        return torch.from_numpy(rows).to(self.device, self.dtype)
+            if self._rows is None:
+                return self._tensor[start:stop]
+            return self._tensor.index_select(0, self._rows[start:stop])
+        rows = slice(start, stop) if self._rows is None else self._rows[start:stop]
+        return self._host_rows(rows)
+
+    def _host_rows(self, rows):
+        """The host data's ``rows`` (a slice or indices), converted to a tensor on the device."""
+        block = self._host[rows]
+        if sp.issparse(block):
+            block = block.toarray()
+        return _from_numpy(block, self._numpy_dtype).to(self.device)
 
 
-def _to_tensor(array, device, dtype):
-    array = np.asarray(array)
+def shareable(array, numpy_dtype=np.float32):
+    """``array`` as a writeable C array of ``numpy_dtype``, copied only if it is not one.
+
+    What a :class:`BatchSource` on the CPU shares rather than copies: data
+    that several sources read (pretraining and fine-tuning) is converted
+    once this way. scipy.sparse matrices are returned as they are.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae._tensors import shareable
+    >>> X = np.zeros((2, 3), dtype=np.float32)
+    >>> shareable(X) is X, shareable(X.astype(np.uint8)).dtype
+    (True, dtype('float32'))
+    """
+    if sp.issparse(array):
+        return array
+    return np.require(np.asarray(array), numpy_dtype, ["C", "W", "A"])
+
+
+def _from_numpy(array, numpy_dtype):
+    # A read-only memmap view, uint8 or float64 for a float32 model: copied.
+    return torch.from_numpy(shareable(array, numpy_dtype))
+
+
+def _to_tensor(array, device, dtype, rows=None):
+    """``array[rows]`` (all rows if None) on ``device``: ``(tensor, rows to take from it)``.
+
+    A writeable C array of ``dtype`` on the CPU is shared whole, and the
+    rows are taken batch by batch; anything else is converted one block of
+    rows at a time into a tensor that holds only ``rows``.
+    """
     numpy_dtype = torch.empty((), dtype=dtype).numpy().dtype
-    # Share memory when we can; copy read-only arrays (memmaps), which torch
-    # cannot wrap without warning, and anything of another dtype.
-    if array.dtype != numpy_dtype or not array.flags.writeable:
-        array = np.array(array, dtype=numpy_dtype, order="C")
-    else:
-        array = np.ascontiguousarray(array)
-    return torch.from_numpy(array).to(device)
+    shareable = array.dtype == numpy_dtype and array.flags.writeable and array.flags.c_contiguous
+    if device.type == "cpu" and shareable:
+        shared = torch.from_numpy(array)
+        return shared, None if rows is None else torch.from_numpy(rows).to(torch.long)
+    n_rows = array.shape[0] if rows is None else len(rows)
+    tensor = torch.empty((n_rows, *array.shape[1:]), dtype=dtype, device=device)
+    on_host = tensor.numpy() if device.type == "cpu" else None
+    row_nbytes = numpy_dtype.itemsize * int(np.prod(array.shape[1:]))
+    for block in row_blocks(n_rows, row_nbytes):
+        values = array[block] if rows is None else array[rows[block]]
+        if on_host is not None:
+            on_host[block] = values  # converted as it is copied: no temporary
+        else:
+            tensor[block] = _from_numpy(values, numpy_dtype).to(device)
+    return tensor, None
 
 
 def batch_indices(n_samples, batch_size, shuffle, generator, device=None):
@@ -138,13 +259,27 @@ def get_batch(sources, start, stop, index):
     return tuple(source.take(index) for source in sources)
 
 
+def inference_batch_size(source):
+    """Rows per inference batch: :data:`INFERENCE_BATCH_SIZE`, fewer for rows wider than 1 KB."""
+    return max(1, min(INFERENCE_BATCH_SIZE, INFERENCE_BATCH_BYTES // max(1, source.row_nbytes)))
+
+
 @torch.no_grad()
-def predict_in_batches(fn, source, batch_size=INFERENCE_BATCH_SIZE):
-    """Apply ``fn`` to the rows of ``source`` in eval mode, as a numpy array."""
-    outputs = []
+def predict_in_batches(fn, source, batch_size=None):
+    """Apply ``fn`` to the rows of ``source`` in eval mode, as a numpy array.
+
+    The result is allocated once, when the first batch shows its shape and
+    dtype, and filled batch by batch: memory grows by the result and a
+    batch, not by a list of batches and their concatenation.
+    """
+    if source.n_samples == 0:
+        raise ValueError("No rows to predict on.")
+    batch_size = batch_size or inference_batch_size(source)
+    result = None
     for start in range(0, source.n_samples, batch_size):
         stop = min(start + batch_size, source.n_samples)
-        outputs.append(fn(source.slice(start, stop)).detach().cpu())
-    if not outputs:
-        raise ValueError("No rows to predict on.")
-    return torch.cat(outputs).numpy()
+        output = fn(source.slice(start, stop)).detach().cpu().numpy()
+        if result is None:
+            result = np.empty((source.n_samples, *output.shape[1:]), output.dtype)
+        result[start:stop] = output
+    return result

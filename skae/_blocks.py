@@ -1,0 +1,113 @@
+"""Big arrays a block of rows at a time, so that memory grows by a block, not a copy.
+
+NumPy only. A read-only ``np.memmap``, or uint8 pixels, can be far larger
+than the memory a float copy of it would need: statistics, checks and
+conversions here touch one block of rows (about :data:`BLOCK_BYTES`) at a
+time.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["BLOCK_BYTES", "INFERENCE_DTYPES", "all_finite", "row_blocks", "weighted_moments"]
+
+# Big enough for BLAS and numpy to run at full speed, small next to the
+# arrays worth streaming (hundreds of MB).
+BLOCK_BYTES = 1 << 22
+
+# Input dtypes that prediction takes as they are, converting one batch at a
+# time (float32 computes in float32, the others in float64). float64 comes
+# first: anything else (objects, strings of numbers) is converted to it
+# whole at validation, as with ``dtype=[np.float64, np.float32]``.
+INFERENCE_DTYPES = [
+    np.float64,
+    np.float32,
+    np.float16,
+    np.bool_,
+    np.int8,
+    np.int16,
+    np.int32,
+    np.int64,
+    np.uint8,
+    np.uint16,
+    np.uint32,
+    np.uint64,
+]
+
+
+def row_blocks(n_rows, row_nbytes, block_bytes=BLOCK_BYTES):
+    """Slices that cover ``range(n_rows)`` in order, each about ``block_bytes`` of rows.
+
+    Examples
+    --------
+    >>> from skae._blocks import row_blocks
+    >>> [(s.start, s.stop) for s in row_blocks(5, row_nbytes=8, block_bytes=16)]
+    [(0, 2), (2, 4), (4, 5)]
+    """
+    step = max(1, block_bytes // max(1, row_nbytes))
+    for start in range(0, n_rows, step):
+        yield slice(start, min(start + step, n_rows))
+
+
+def _row_nbytes(array, dtype=None):
+    itemsize = np.dtype(dtype or array.dtype).itemsize
+    return itemsize * int(np.prod(array.shape[1:]))
+
+
+def weighted_moments(X, weights, squares=True):
+    """``weights @ X`` and ``weights @ X**2`` in float64, one block of rows at a time.
+
+    Neither a float64 cast of ``X`` nor ``X**2`` is ever held whole. Float
+    blocks are squared in their own dtype, as ``X**2`` would be; integer
+    and boolean ones in float64, where they cannot overflow. With one block
+    (up to :data:`BLOCK_BYTES` of float64 rows) the results are bit for bit
+    those of the whole-array expressions.
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
+    weights : ndarray of shape (n_samples,)
+    squares : bool, default=True
+        Whether to compute ``weights @ X**2`` (else None is returned for it).
+
+    Returns
+    -------
+    first, second : ndarray of shape (n_features,), or None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae._blocks import weighted_moments
+    >>> X = np.array([[1, 2], [3, 4]], dtype=np.uint8)
+    >>> first, second = weighted_moments(X, np.array([0.5, 0.5]))
+    >>> first.tolist(), second.tolist()
+    ([2.0, 3.0], [5.0, 10.0])
+    """
+    first = np.zeros(X.shape[1])
+    second = np.zeros(X.shape[1]) if squares else None
+    for rows in row_blocks(X.shape[0], _row_nbytes(X, np.float64)):
+        block, block_weights = X[rows], weights[rows]
+        if block.dtype.kind != "f":
+            block = block.astype(np.float64)
+        first += np.asarray(block_weights @ block, dtype=np.float64).reshape(-1)
+        if squares:
+            block_squares = block.multiply(block) if sp.issparse(block) else block**2
+            second += np.asarray(block_weights @ block_squares, dtype=np.float64).reshape(-1)
+    return first, second
+
+
+def all_finite(array):
+    """Whether every value of the dense ``array`` is finite, checked block by block.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae._blocks import all_finite
+    >>> all_finite(np.ones((3, 2))), all_finite(np.array([1.0, np.inf]))
+    (True, False)
+    """
+    if array.ndim == 0:
+        return bool(np.isfinite(array))
+    return all(
+        np.isfinite(array[rows]).all() for rows in row_blocks(len(array), _row_nbytes(array))
+    )
