@@ -39,6 +39,7 @@ from ._optim import (
     schedule_for_call,
     set_learning_rate,
 )
+from ._state import plain_state, restore_fitted_state
 from ._tensors import (
     BatchSource,
     Rows,
@@ -411,31 +412,18 @@ class TorchEstimator:
             )
         return result.astype(dtype, copy=False)
 
+    # -------------------------------------------------------------- pickling
+
+    def _rebuild_net(self):
+        """The fit's net (``_new_net``) for the fitted attributes, before its weights load."""
+        fitted = {name: value for name, value in vars(self).items() if name.endswith("_")}
+        X = np.empty((0, self.n_features_in_), np.float32)  # its shape is all a net needs
+        return self._new_net(FitData(X=X, arrays=(), attributes=fitted), seed=0)
+
     def __getstate__(self):
-        state = super().__getstate__()
-        module = state.get("module_")
-        if module is not None and next(module.parameters()).device.type != "cpu":
-            # Pickles load anywhere: weights travel on the CPU. The optimizer's
-            # moments stay behind (a later partial_fit starts them afresh).
-            state["module_"] = copy.deepcopy(module).cpu()
-            if "_optimizer_state" in state:
-                state["_optimizer_state"] = None
-        return state
+        # NumPy and plain Python only (skops, mlflow, any machine): see _state.py.
+        return plain_state(super().__getstate__())
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        module = getattr(self, "module_", None)
-        if module is None or torch.device(self.device_).type == "cpu":
-            return
-        try:
-            self.module_ = module.to(resolve_device(self.device_))
-        except ValueError:
-            warnings.warn(
-                f"This model was trained on {self.device_}, which is not "
-                "available here; it runs on the CPU.",
-                UserWarning,
-                stacklevel=2,
-            )
-            self.device_ = "cpu"
-            if hasattr(self, "_optimizer_state"):
-                self._optimizer_state = None
+        restore_fitted_state(self, source=f"This pickled {type(self).__name__}")

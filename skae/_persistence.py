@@ -1,0 +1,348 @@
+"""Safe persistence: :func:`save` and :func:`load`, one safetensors file per model.
+
+The file is a plain `safetensors <https://huggingface.co/docs/safetensors>`_
+file. Its tensors are every array of the estimator's state (module weights
+and buffers, optimizer state, NumPy fitted attributes such as ``mean_``),
+named by where they sit in the state (``module_/encoder.0.weight``). Its
+string metadata holds:
+
+- ``format``: ``"skae"``, and ``format_version``: ``"major.minor"``;
+- ``estimator``: the class, one of skae's estimators (an allow-list);
+- ``skae_version``: the skae that wrote it;
+- ``state``: the parameters and fitted attributes as JSON, arrays as
+  ``{"__array__": name}``, non-finite floats as ``{"__float__": "nan"}``,
+  tuples, non-string dict keys and ``RandomState`` parameters tagged too;
+- ``checksum``: the SHA-256 of all of the above and of every tensor.
+
+Loading parses JSON and copies tensor bytes, nothing else: no code runs.
+The state is the one pickling uses (see ``_state.py``).
+"""
+
+import hashlib
+import json
+import math
+import os
+import warnings
+
+import numpy as np
+from safetensors import safe_open
+from safetensors.numpy import save_file
+
+from ._autoencoder import AutoencoderTransformer
+from ._denoising import DenoisingAutoencoder
+from ._stacked import StackedAutoencoderClassifier
+from ._state import plain_state, restore_fitted_state
+from ._variational import VariationalAutoencoder
+from .exceptions import SkaeVersionWarning
+
+__all__ = ["load", "save"]
+
+FORMAT_VERSION = (1, 0)
+_ESTIMATORS = {
+    f"skae.{cls.__name__}": cls
+    for cls in (
+        AutoencoderTransformer,
+        DenoisingAutoencoder,
+        StackedAutoencoderClassifier,
+        VariationalAutoencoder,
+    )
+}
+_TAGS = ("__array__", "__float__", "__tuple__", "__dict__", "__random_state__", "__scalar__")
+# Arrays of these kinds go to safetensors; others (strings, objects) to JSON.
+_TENSOR_KINDS = "biuf"
+
+
+def _class_name(cls):
+    """The name a file records for ``cls``: ``skae.<Name>`` for skae's own."""
+    if _ESTIMATORS.get(f"skae.{cls.__name__}") is cls:
+        return f"skae.{cls.__name__}"
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+# ----------------------------------------------------------------- encoding
+
+
+def _encode(value, arrays, path):
+    """``value`` as JSON-ready data; its numeric arrays go into ``arrays``."""
+    if isinstance(value, np.generic):  # before float: np.float64 is a float
+        return {"__scalar__": _encode(value.item(), arrays, path), "dtype": value.dtype.str}
+    if value is None or isinstance(value, bool | str | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"__float__": repr(value)}
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in _TENSOR_KINDS:
+            name = path if path not in arrays else f"{path}#{len(arrays)}"  # unique
+            arrays[name] = np.array(value, order="C")
+            return {"__array__": name}
+        items = [_encode(item, arrays, path) for item in value.ravel().tolist()]
+        return {"__array__": items, "dtype": value.dtype.str, "shape": list(value.shape)}
+    if isinstance(value, tuple | list):
+        items = [_encode(item, arrays, _join(path, i)) for i, item in enumerate(value)]
+        return {"__tuple__": items} if isinstance(value, tuple) else items
+    if isinstance(value, dict):
+        if all(isinstance(key, str) and not key.startswith("__") for key in value):
+            return {key: _encode(item, arrays, _join(path, key)) for key, item in value.items()}
+        return {
+            "__dict__": [
+                [_encode(key, arrays, path), _encode(item, arrays, _join(path, key))]
+                for key, item in value.items()
+            ]
+        }
+    if isinstance(value, np.random.RandomState):
+        return {"__random_state__": _encode(value.get_state(), arrays, path)}
+    raise TypeError(
+        f"{path!r} is a {type(value).__name__}, which skae.save cannot store as JSON "
+        "or tensors. Save this estimator with pickle (or joblib) instead."
+    )
+
+
+def _join(path, key):
+    """The name of item ``key`` of ``path``: the tensor names in the file."""
+    return f"{path}/{key}" if path else str(key)
+
+
+def _decode(value, arrays):
+    """The inverse of :func:`_encode`, ``arrays`` holding the file's tensors."""
+    if isinstance(value, list):
+        return [_decode(item, arrays) for item in value]
+    if not isinstance(value, dict):
+        return value
+    tag = next((key for key in _TAGS if key in value), None)
+    if tag is None:
+        return {key: _decode(item, arrays) for key, item in value.items()}
+    content = value[tag]
+    if tag == "__array__":
+        if isinstance(content, str):
+            return arrays[content]
+        items = [_decode(item, arrays) for item in content]
+        return np.array(items, dtype=np.dtype(value["dtype"])).reshape(value["shape"])
+    if tag == "__float__":
+        return float(content)
+    if tag == "__scalar__":
+        return np.dtype(value["dtype"]).type(_decode(content, arrays))
+    if tag == "__tuple__":
+        return tuple(_decode(item, arrays) for item in content)
+    if tag == "__dict__":
+        return {_decode(key, arrays): _decode(item, arrays) for key, item in content}
+    random_state = np.random.RandomState()
+    random_state.set_state(_decode(content, arrays))
+    return random_state
+
+
+def _checksum(metadata, arrays):
+    """SHA-256 of the metadata (but the checksum) and of every array's bytes."""
+    digest = hashlib.sha256()
+    fields = {key: item for key, item in metadata.items() if key != "checksum"}
+    digest.update(json.dumps(fields, sort_keys=True).encode())
+    for name in sorted(arrays):
+        array = np.array(arrays[name], order="C")
+        digest.update(json.dumps([name, array.dtype.str, list(array.shape)]).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _write_file(path, metadata, arrays):
+    """Write ``arrays`` and ``metadata`` (checksummed here) as one safetensors file."""
+    metadata = dict(metadata, checksum=_checksum(metadata, arrays))
+    save_file(arrays, path, metadata=metadata)
+
+
+# -------------------------------------------------------------------- save
+
+
+def save(estimator, path):
+    """Save a skae estimator to ``path``, as safetensors and JSON only.
+
+    Tensors (module weights and buffers, optimizer state, NumPy fitted
+    attributes) go into one safetensors file whose metadata holds the
+    parameters and the other fitted attributes as JSON, a format version
+    and a SHA-256 checksum. :func:`load` reads it back without running any
+    code, with the same outputs and optimizer state: ``partial_fit`` or a
+    ``warm_start`` fit goes on exactly as it would have. An unfitted
+    estimator saves its parameters only.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A skae estimator, fitted or not. One with a callable
+        ``architecture`` cannot be saved this way (its modules are Python
+        code): pickle it instead.
+    path : str or path-like
+        The file to write (``.skae`` is a good suffix); it is replaced if
+        it exists.
+
+    Raises
+    ------
+    TypeError
+        If the estimator is not one of skae's, has a callable
+        ``architecture``, or holds a value that is neither JSON nor an array.
+
+    See Also
+    --------
+    load : Load the estimator back.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> import skae
+    >>> X = np.random.RandomState(0).rand(50, 6)
+    >>> model = skae.AutoencoderTransformer(2, hidden_layer_sizes=(4,), max_iter=20)
+    >>> model = model.fit(X)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.skae"
+    >>> skae.save(model, path)
+    >>> loaded = skae.load(path)
+    >>> bool(np.array_equal(loaded.transform(X), model.transform(X)))
+    True
+    """
+    cls, path = type(estimator), os.fspath(path)
+    if not hasattr(cls, "_rebuild_net"):
+        raise TypeError(f"skae.save saves skae estimators, got a {cls.__name__}.")
+    if callable(getattr(estimator, "architecture", None)):
+        raise TypeError(
+            f"skae.save cannot save this {cls.__name__} to {path}: its architecture is "
+            f"a callable ({estimator.architecture!r}), Python code that a safe file "
+            "does not hold. Save it with pickle (or joblib) instead, the callable "
+            "defined at the top level of an importable module."
+        )
+    arrays = {}
+    try:
+        state = _encode(plain_state(vars(estimator)), arrays, "")
+    except TypeError as error:
+        raise TypeError(f"skae.save cannot save this {cls.__name__} to {path}: {error}") from None
+    from . import __version__
+
+    metadata = {
+        "format": "skae",
+        "format_version": "{}.{}".format(*FORMAT_VERSION),
+        "estimator": _class_name(cls),
+        "skae_version": __version__,
+        "state": json.dumps(state, allow_nan=False),
+    }
+    _write_file(path, metadata, arrays)
+
+
+# -------------------------------------------------------------------- load
+
+
+def load(path, device=None, *, trusted=()):
+    """Load an estimator that :func:`save` wrote.
+
+    Only JSON is parsed and tensor bytes copied: no code from the file
+    runs, and the class is one of skae's estimators (or of ``trusted``),
+    never imported by name. The net is rebuilt from the parameters and
+    fitted attributes, then its weights and the optimizer's state load.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save`.
+    device : str or torch.device, default=None
+        Where the model runs (``"cpu"``, ``"cuda"``...). By default, the
+        device it was fitted on, or the CPU, with a warning, when this
+        machine does not have it. The ``device`` parameter is kept as
+        saved: it applies to the next ``fit`` from scratch.
+    trusted : sequence of classes, default=()
+        Estimator classes of your own (subclasses of skae's) that the file
+        may hold, besides skae's estimators.
+
+    Returns
+    -------
+    estimator : estimator
+        The saved estimator, fitted if it was.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a skae model, is corrupted or truncated (its
+        checksum does not match), or has another major format version.
+
+    Warns
+    -----
+    SkaeVersionWarning
+        If the file comes from another skae version, or another minor
+        version of the file format.
+
+    See Also
+    --------
+    save : Save an estimator.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import skae
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "unfitted.skae"
+    >>> skae.save(skae.VariationalAutoencoder(n_components=3), path)
+    >>> skae.load(path, device="cpu")
+    VariationalAutoencoder(n_components=3)
+    """
+    path = os.fspath(path)
+    metadata, arrays = _read_file(path)
+    cls = _trusted_class(metadata["estimator"], trusted, path)
+    try:
+        state = _decode(json.loads(metadata["state"]), arrays)
+    except (ValueError, TypeError, KeyError) as error:
+        raise ValueError(f"{path} holds an unreadable estimator state: {error}") from None
+    estimator = cls.__new__(cls)
+    estimator.__dict__.update(state)
+    restore_fitted_state(estimator, device, source=path)
+    return estimator
+
+
+def _read_file(path):
+    """The metadata and arrays of the skae file ``path``, checked.
+
+    Refuses, with a ValueError naming ``path``, a file that safetensors
+    cannot parse (truncated, damaged header), that is not a skae model, of
+    another major format version, or whose checksum does not match.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No skae model file at {path}.")
+    try:
+        with safe_open(path, framework="np") as file:
+            metadata = file.metadata() or {}
+            arrays = {name: file.get_tensor(name) for name in file.keys()}
+    except Exception as error:  # safetensors raises its own error types
+        raise ValueError(
+            f"{path} is not a readable skae model file (truncated or corrupted?): {error}"
+        ) from None
+    if metadata.get("format") != "skae":
+        raise ValueError(f"{path} is a safetensors file, but not a model saved by skae.save.")
+    version = metadata.get("format_version", "")
+    major, _, minor = version.partition(".")
+    if major != str(FORMAT_VERSION[0]):
+        raise ValueError(
+            f"{path} has skae file format version {version}, and this skae reads format "
+            f"{FORMAT_VERSION[0]}.x only: load it with the skae version that saved it "
+            f"({metadata.get('skae_version', 'unknown')})."
+        )
+    if metadata.get("checksum") != _checksum(metadata, arrays):
+        raise ValueError(
+            f"{path} is corrupted: its content does not match its SHA-256 checksum. "
+            "Use an intact copy of the file."
+        )
+    if minor != str(FORMAT_VERSION[1]):
+        warnings.warn(
+            f"{path} has skae file format version {version}, and this skae writes "
+            "{}.{}: it loads, but check the model before relying on it.".format(*FORMAT_VERSION),
+            SkaeVersionWarning,
+            stacklevel=3,
+        )
+    return metadata, arrays
+
+
+def _trusted_class(name, trusted, path):
+    """The estimator class ``name`` names: one of skae's or of ``trusted``."""
+    allowed = dict(_ESTIMATORS)
+    allowed.update((_class_name(cls), cls) for cls in trusted)
+    if name not in allowed:
+        raise ValueError(
+            f"{path} holds a {name}, which is not one of skae's estimators "
+            f"({', '.join(sorted(_ESTIMATORS))}). If you trust that class, pass it as "
+            "skae.load(..., trusted=[TheClass])."
+        )
+    cls = allowed[name]
+    if not hasattr(cls, "_rebuild_net"):
+        raise TypeError(f"trusted={list(trusted)!r} must hold skae estimator classes only.")
+    return cls

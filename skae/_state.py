@@ -1,0 +1,139 @@
+"""An estimator's state as NumPy arrays and plain Python, and back.
+
+The one conversion behind pickling (``__getstate__``/``__setstate__``) and
+:func:`skae.save`/:func:`skae.load`. The plain state is the estimator's
+``__dict__`` with its torch objects replaced:
+
+- ``module_``: the module's ``state_dict`` as ``{name: ndarray}``; the net
+  itself is rebuilt from the parameters and fitted attributes
+  (``_rebuild_net``), then the weights are loaded into it;
+- ``_optimizer_state``: ``(solver, state_dict)`` with each tensor an ndarray;
+- ``_history``: the :class:`~skae._training.History` fields, as a dict;
+- a ``torch.device`` parameter: ``{"__torch_device__": "cuda:0"}``;
+- ``_skae_version``: the version of skae that made the state.
+
+Devices are strings (``device_``), so a state made on a GPU loads on a
+CPU-only machine, optimizer state included.
+"""
+
+import dataclasses
+import warnings
+
+import numpy as np
+import torch
+
+from ._tensors import resolve_device
+from ._training import History
+from .exceptions import SkaeVersionWarning
+
+__all__ = ["plain_state", "restore_fitted_state"]
+
+_DEVICE_TAG = "__torch_device__"
+_HISTORY_FIELDS = {field.name for field in dataclasses.fields(History)}
+
+
+def _skae_version():
+    from . import __version__  # at call time: skae/__init__ imports this module first
+
+    return __version__
+
+
+def _map_leaves(value, leaf_type, convert):
+    """``value`` with each ``leaf_type`` in it (in nested lists, tuples, dicts) converted."""
+    if isinstance(value, leaf_type):
+        return convert(value)
+    if isinstance(value, dict):
+        return {key: _map_leaves(item, leaf_type, convert) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_map_leaves(item, leaf_type, convert) for item in value)
+    return value
+
+
+def _tensors_to_arrays(value):
+    """``value`` with every tensor in it an ndarray (a copy, on the CPU)."""
+    return _map_leaves(value, torch.Tensor, lambda tensor: tensor.detach().cpu().numpy().copy())
+
+
+def _arrays_to_tensors(value):
+    """The inverse of :func:`_tensors_to_arrays`: every ndarray a CPU tensor."""
+    # A writable copy, whatever held the array (a read-only file buffer).
+    return _map_leaves(value, np.ndarray, lambda array: torch.from_numpy(np.array(array)))
+
+
+def plain_state(state):
+    """The estimator state ``state`` (a ``__dict__``) as NumPy arrays and plain Python.
+
+    Returns a new dict; ``state`` is left as it was.
+    """
+    plain = dict(state, _skae_version=_skae_version())
+    for name, value in state.items():
+        if isinstance(value, torch.device):
+            plain[name] = {_DEVICE_TAG: str(value)}
+    if isinstance(state.get("module_"), torch.nn.Module):
+        plain["module_"] = _tensors_to_arrays(dict(state["module_"].state_dict()))
+    if state.get("_optimizer_state") is not None:
+        plain["_optimizer_state"] = _tensors_to_arrays(tuple(state["_optimizer_state"]))
+    if isinstance(state.get("_history"), History):
+        plain["_history"] = dataclasses.asdict(state["_history"])
+    return plain
+
+
+def restore_fitted_state(estimator, device=None, source="This state"):
+    """Turn the plain state in ``estimator.__dict__`` back into torch objects, in place.
+
+    The net is rebuilt on ``device`` (default: the one it was fitted on,
+    ``device_``, or the CPU with a warning when this machine lacks it).
+    ``source`` names where the state comes from, for the messages.
+    """
+    version = estimator.__dict__.pop("_skae_version", None)
+    if version != _skae_version():
+        warnings.warn(
+            f"{source} was saved by skae {version or 'of an unknown version'}, and "
+            f"this is skae {_skae_version()}: the {type(estimator).__name__} may not "
+            "load or behave as it did. Refit it, or save it again with this version.",
+            SkaeVersionWarning,
+            stacklevel=3,
+        )
+    for name, value in vars(estimator).items():
+        if isinstance(value, dict) and set(value) == {_DEVICE_TAG}:
+            setattr(estimator, name, torch.device(value[_DEVICE_TAG]))
+    history = vars(estimator).get("_history")
+    if isinstance(history, dict):
+        estimator._history = History(**{k: v for k, v in history.items() if k in _HISTORY_FIELDS})
+    if vars(estimator).get("_optimizer_state") is not None:
+        estimator._optimizer_state = _arrays_to_tensors(tuple(estimator._optimizer_state))
+    weights = vars(estimator).get("module_")
+    if isinstance(weights, dict):
+        device = _target_device(estimator.device_, device)
+        estimator.module_ = _rebuilt_module(estimator, weights, source).to(device)
+        estimator.device_ = str(device)
+
+
+def _target_device(fitted_device, requested):
+    """The device to load on: ``requested``, else ``fitted_device`` or the CPU."""
+    if requested is not None:
+        return resolve_device(requested)
+    try:
+        return resolve_device(fitted_device)
+    except ValueError:
+        warnings.warn(
+            f"This model was trained on {fitted_device}, which is not available "
+            "here; it runs on the CPU.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return torch.device("cpu")
+
+
+def _rebuilt_module(estimator, weights, source):
+    """The net of ``estimator``'s fitted attributes, holding ``weights``."""
+    module = estimator._rebuild_net()
+    try:
+        module.load_state_dict(_arrays_to_tensors(weights))
+    except RuntimeError as error:
+        raise ValueError(
+            f"{source} holds weights that do not fit the net a "
+            f"{type(estimator).__name__} builds from its parameters and fitted "
+            f"attributes: {error}"
+        ) from None
+    return module

@@ -1,0 +1,360 @@
+"""Saving and loading: skae.save/skae.load, pickle, skops and mlflow.
+
+Every round trip, over every estimator class, keeps the parameters, every
+fitted attribute, the outputs bit for bit and the optimizer's state, so
+that training goes on exactly as it would have. Damaged files, other format
+versions and other skae versions are refused or warned about.
+"""
+
+import dataclasses
+import json
+import pickle
+import re
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from mae_autoencoder import MAEAutoencoder
+from safetensors import safe_open
+from sklearn.base import ClassifierMixin, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+from test_invariants import ESTIMATORS
+from torch import nn
+
+import skae
+from skae._persistence import _write_file
+from skae._training import History
+
+# ----------------------------------------------------------------- helpers
+
+
+@pytest.fixture(params=list(ESTIMATORS))
+def estimator(request):
+    return clone(ESTIMATORS[request.param])
+
+
+@pytest.fixture(scope="module")
+def data(digits_raw):
+    X, y = digits_raw
+    return X[:120] / 16, y[:120]
+
+
+def _save_and_load(estimator, tmp_path, **load_options):
+    path = tmp_path / "model.skae"
+    skae.save(estimator, path)
+    return skae.load(path, trusted=[MAEAutoencoder], **load_options)
+
+
+def _skops_round_trip(estimator, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    dumped = sio.dumps(estimator)
+    # The trusted list the user guide documents: the estimator's class only.
+    untrusted = sio.get_untrusted_types(data=dumped)
+    assert untrusted == [f"{type(estimator).__module__}.{type(estimator).__name__}"]
+    return sio.loads(dumped, trusted=untrusted)
+
+
+ROUND_TRIPS = {
+    "save_load": _save_and_load,
+    "pickle": lambda estimator, tmp_path: pickle.loads(pickle.dumps(estimator)),
+    "skops": _skops_round_trip,
+}
+
+
+def _outputs(estimator, X):
+    """Everything the fitted estimator computes from X, in float64 and float32."""
+    outputs = []
+    for X_typed in (X, X.astype(np.float32)):
+        outputs.append(estimator.transform(X_typed))
+        if isinstance(estimator, ClassifierMixin):
+            outputs.append(estimator.predict_proba(X_typed))
+        else:
+            outputs += [estimator.score_samples(X_typed), estimator.inverse_transform(outputs[0])]
+    return outputs
+
+
+def _assert_same(a, b, where="state"):
+    """``a`` and ``b`` equal bit for bit, with the same types, all the way down."""
+    assert type(a) is type(b), f"{where}: {type(a)} != {type(b)}"
+    if isinstance(a, torch.Tensor):
+        # Restored optimizer tensors live on the CPU until training loads them.
+        assert a.dtype == b.dtype and a.shape == b.shape and torch.equal(a.cpu(), b.cpu()), where
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype, where
+        np.testing.assert_array_equal(a, b, err_msg=where)
+    elif isinstance(a, dict):
+        assert list(a) == list(b), where
+        for key in a:
+            _assert_same(a[key], b[key], f"{where}[{key!r}]")
+    elif isinstance(a, list | tuple):
+        assert len(a) == len(b), where
+        for i, (item_a, item_b) in enumerate(zip(a, b, strict=True)):
+            _assert_same(item_a, item_b, f"{where}[{i}]")
+    elif isinstance(a, History):
+        _assert_same(dataclasses.asdict(a), dataclasses.asdict(b), where)
+    elif isinstance(a, float) and np.isnan(a):
+        assert np.isnan(b), where
+    else:
+        assert a == b, where
+
+
+def _assert_same_model(original, restored, X):
+    _assert_same(original.get_params(), restored.get_params(), "get_params()")
+    fitted = {k: v for k, v in vars(original).items() if k.endswith("_") and k != "module_"}
+    fitted |= {"_history": original._history, "_optimizer_state": original._optimizer_state}
+    for name, value in fitted.items():
+        _assert_same(value, getattr(restored, name), name)
+    _assert_same(original.module_.state_dict(), restored.module_.state_dict(), "module_")
+    _assert_same(_outputs(original, X), _outputs(restored, X), "outputs")
+
+
+def _continue_training(estimator, X, y):
+    """partial_fit, then a warm-started fit: both go on from the fitted state."""
+    estimator.partial_fit(X, y)
+    return estimator.set_params(warm_start=True, max_iter=2).fit(X, y)
+
+
+def _rewrite(path, **changes):
+    """Rewrite the skae file ``path`` with metadata ``changes``, checksummed anew."""
+    with safe_open(path, framework="np") as file:
+        metadata = file.metadata()
+        arrays = {name: file.get_tensor(name) for name in file.keys()}  # noqa: SIM118
+    metadata.pop("checksum")
+    _write_file(str(path), {**metadata, **changes}, arrays)
+
+
+# ------------------------------------------------------------- round trips
+
+
+@pytest.mark.parametrize("round_trip", list(ROUND_TRIPS))
+def test_round_trip_keeps_everything_and_training_goes_on(estimator, data, tmp_path, round_trip):
+    X, y = data
+    fitted = estimator.fit(X, y)
+    restored = ROUND_TRIPS[round_trip](fitted, tmp_path)
+    _assert_same_model(fitted, restored, X)
+    # The optimizer's state travels too: continued training is bit-identical.
+    _assert_same_model(_continue_training(fitted, X, y), _continue_training(restored, X, y), X)
+
+
+def test_pickled_state_is_numpy_and_plain_python(estimator, data):
+    X, y = data
+    state = estimator.fit(X, y).__getstate__()
+    plain = (type(None), bool, int, float, str, list, tuple, dict, np.ndarray)
+
+    def check(value, where):
+        assert isinstance(value, plain), f"{where} is a {type(value).__name__}"
+        if isinstance(value, list | tuple | dict):
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                check(item, f"{where}[{key!r}]")
+
+    check(state, "state")
+    assert state["_skae_version"] == skae.__version__ and state["device_"] == "cpu"
+    assert set(state["module_"]) == set(estimator.module_.state_dict())
+
+
+def test_unfitted_estimator_saves_its_parameters(estimator, tmp_path):
+    estimator.set_params(random_state=np.random.RandomState(3), device=torch.device("cpu"))
+    restored = _save_and_load(estimator, tmp_path)
+    params, restored_params = estimator.get_params(), restored.get_params()
+    original_rng, restored_rng = params.pop("random_state"), restored_params.pop("random_state")
+    _assert_same(params, restored_params, "get_params()")  # torch.device("cpu") included
+    _assert_same(original_rng.get_state(), restored_rng.get_state(), "random_state")
+    with pytest.raises(NotFittedError):
+        check_is_fitted(restored)
+
+
+def test_feature_names_and_non_finite_floats_are_stored_as_json(data, tmp_path):
+    pd = pytest.importorskip("pandas")
+    X, _ = data
+    frame = pd.DataFrame(X, columns=[f"pixel {i}" for i in range(X.shape[1])])
+    fitted = clone(ESTIMATORS["autoencoder"]).fit(frame)
+    path = tmp_path / "model.skae"
+    skae.save(fitted, path)
+    with safe_open(path, framework="np") as file:
+        text = file.metadata()["state"]
+
+    def refuse(constant):
+        raise AssertionError(f"bare {constant} in the JSON")
+
+    state = json.loads(text, parse_constant=refuse)  # strict JSON: no NaN/Infinity
+    assert state["_history"]["best_validation_score"] == {"__float__": "-inf"}
+    restored = skae.load(path)
+    _assert_same(fitted.feature_names_in_, restored.feature_names_in_)
+    np.testing.assert_array_equal(fitted.transform(frame), restored.transform(frame))
+
+
+# ---------------------------------------------------- damaged files, versions
+
+
+@pytest.fixture
+def saved(data, tmp_path):
+    path = tmp_path / "model.skae"
+    skae.save(clone(ESTIMATORS["variational"]).fit(*data), path)
+    return path
+
+
+def test_a_corrupted_byte_anywhere_is_refused(saved):
+    content = saved.read_bytes()
+    # Header length, JSON header and metadata, tensor bytes, last byte.
+    for position in {3, *np.linspace(0, len(content) - 1, 200).astype(int).tolist()}:
+        corrupted = bytearray(content)
+        corrupted[position] ^= 0x01
+        saved.write_bytes(bytes(corrupted))
+        with pytest.raises(ValueError, match=re.escape(str(saved)) + ".*(corrupted|format)"):
+            skae.load(saved)
+
+
+@pytest.mark.parametrize("keep", [0, 7, 100, 0.5, -1])
+def test_a_truncated_file_is_refused(saved, keep):
+    content = saved.read_bytes()
+    saved.write_bytes(content[: int(keep * len(content)) if isinstance(keep, float) else keep])
+    with pytest.raises(ValueError, match=re.escape(str(saved)) + ".*(truncated|corrupted)"):
+        skae.load(saved)
+
+
+def test_another_major_format_version_is_refused(saved):
+    _rewrite(saved, format_version="2.0")
+    with pytest.raises(ValueError, match=re.escape(str(saved)) + ".*format version 2.0"):
+        skae.load(saved)
+
+
+def test_another_minor_format_version_loads_with_a_warning(saved, data):
+    _rewrite(saved, format_version="1.7")
+    with pytest.warns(skae.SkaeVersionWarning, match="format version 1.7"):
+        restored = skae.load(saved)
+    assert restored.transform(data[0]).shape == (120, 3)
+
+
+def test_another_skae_version_warns(data, saved):
+    with safe_open(saved, framework="np") as file:
+        state = json.loads(file.metadata()["state"])
+    _rewrite(saved, state=json.dumps({**state, "_skae_version": "0.0.1"}), skae_version="0.0.1")
+    with pytest.warns(skae.SkaeVersionWarning, match=re.escape(str(saved)) + ".*skae 0.0.1"):
+        skae.load(saved)
+    fitted = clone(ESTIMATORS["autoencoder"]).fit(*data)
+    state = {**fitted.__getstate__(), "_skae_version": "0.0.1"}
+    restored = type(fitted).__new__(type(fitted))
+    with pytest.warns(skae.SkaeVersionWarning, match="pickled AutoencoderTransformer.*0.0.1"):
+        restored.__setstate__(state)
+    _assert_same_model(fitted, restored, data[0])
+
+
+def test_a_class_outside_the_allow_list_is_refused(data, tmp_path):
+    path = tmp_path / "model.skae"
+    skae.save(clone(ESTIMATORS["test_variant"]).fit(*data), path)
+    with pytest.raises(
+        ValueError, match=re.escape(str(path)) + ".*mae_autoencoder.MAEAutoencoder"
+    ):
+        skae.load(path)
+    assert isinstance(skae.load(path, trusted=[MAEAutoencoder]), MAEAutoencoder)
+
+
+def test_not_a_skae_file_is_refused(tmp_path):
+    path = tmp_path / "other.safetensors"
+    _write_file(str(path), {"format": "other"}, {"w": np.zeros(3, np.float32)})
+    with pytest.raises(ValueError, match=re.escape(str(path)) + ".*not a model saved by"):
+        skae.load(path)
+    with pytest.raises(FileNotFoundError, match="missing.skae"):
+        skae.load(tmp_path / "missing.skae")
+
+
+# ------------------------------------------------------------------ devices
+
+
+def _on_a_cuda_machine(state):
+    """``state`` as a machine with a GPU would have pickled it."""
+    return {**state, "device_": "cuda:0"}
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_gpu_state_loads_on_the_cpu_with_its_optimizer_state(estimator, data, tmp_path):
+    X, y = data
+    fitted = estimator.fit(X, y)
+    restored = type(fitted).__new__(type(fitted))
+    with pytest.warns(UserWarning, match="trained on cuda:0, which is not available"):
+        restored.__setstate__(_on_a_cuda_machine(fitted.__getstate__()))
+    assert restored.device_ == "cpu"
+    _assert_same_model(fitted, restored, X)
+    _assert_same_model(_continue_training(fitted, X, y), _continue_training(restored, X, y), X)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_gpu_file_loads_on_the_cpu(data, saved):
+    with safe_open(saved, framework="np") as file:
+        state = json.loads(file.metadata()["state"])
+    _rewrite(saved, state=json.dumps({**state, "device_": "cuda:0"}))
+    with pytest.warns(UserWarning, match="trained on cuda:0, which is not available"):
+        assert skae.load(saved).device_ == "cpu"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # device="cpu" asks for the move: no warning
+        assert skae.load(saved, device="cpu").device_ == "cpu"
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        skae.load(saved, device="cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_model_moves_between_cpu_and_gpu_either_way(data, tmp_path):
+    X, y = data
+    on_gpu = clone(ESTIMATORS["autoencoder"]).set_params(device="cuda").fit(X, y)
+    _assert_same_model(on_gpu, pickle.loads(pickle.dumps(on_gpu)), X)
+    path = tmp_path / "model.skae"
+    skae.save(on_gpu, path)
+    on_cpu = skae.load(path, device="cpu")
+    assert on_cpu.device_ == "cpu" and on_cpu._optimizer_state is not None
+    _assert_same(on_gpu.module_.state_dict(), on_cpu.module_.state_dict(), "module_")
+    np.testing.assert_allclose(on_cpu.transform(X), on_gpu.transform(X), rtol=1e-4, atol=1e-5)
+    on_cpu.partial_fit(X)  # Adam's moments came along: no error, one more epoch
+    skae.save(on_cpu, path)
+    back_on_gpu = skae.load(path, device="cuda")
+    assert next(back_on_gpu.module_.parameters()).is_cuda
+    back_on_gpu.partial_fit(X)
+
+
+# ---------------------------------------------------- callable architectures
+
+
+def tiny_architecture(n_features, n_components):
+    """A user's architecture: defined at the top of a module, so it pickles."""
+    return nn.Sequential(nn.Linear(n_features, 5), nn.Tanh(), nn.Linear(5, n_components)), (
+        nn.Linear(n_components, n_features)
+    )
+
+
+def test_a_callable_architecture_pickles_but_is_not_saved(data, tmp_path):
+    X, y = data
+    fitted = clone(ESTIMATORS["autoencoder"]).set_params(architecture=tiny_architecture)
+    fitted.fit(X)
+    with pytest.raises(TypeError, match="model.skae.*callable.*pickle"):
+        skae.save(fitted, tmp_path / "model.skae")
+    assert not (tmp_path / "model.skae").exists()
+    restored = pickle.loads(pickle.dumps(fitted))  # the net is rebuilt by the callable
+    _assert_same_model(fitted, restored, X)
+    _assert_same_model(_continue_training(fitted, X, y), _continue_training(restored, X, y), X)
+
+
+# ----------------------------------------------------------- model registry
+
+
+def test_mlflow_log_and_load_at_default_settings(data, tmp_path, monkeypatch):
+    pytest.importorskip("mlflow")
+    import mlflow.sklearn
+
+    # mlflow 3 refuses a folder tracking store unless asked; no telemetry.
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    mlflow.set_tracking_uri((tmp_path / "mlruns").as_uri())
+    X, y = data
+    fitted = clone(ESTIMATORS["classifier"]).fit(X, y)
+    trusted = ["skae._stacked.StackedAutoencoderClassifier"]
+    with mlflow.start_run():
+        # The default serialization format is skops; pip_requirements given
+        # only to skip mlflow's slow inference of them.
+        info = mlflow.sklearn.log_model(
+            fitted, name="model", skops_trusted_types=trusted, pip_requirements=["skae"]
+        )
+    assert info.flavors["sklearn"]["serialization_format"] == "skops"
+    restored = mlflow.sklearn.load_model(info.model_uri)
+    _assert_same_model(fitted, restored, X)
