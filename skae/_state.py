@@ -21,6 +21,8 @@ import warnings
 
 import numpy as np
 import torch
+from sklearn import config_context
+from sklearn.utils._metadata_requests import MetadataRequest
 
 from ._tensors import resolve_device
 from ._training import History
@@ -29,6 +31,7 @@ from .exceptions import SkaeVersionWarning
 __all__ = ["plain_state", "restore_fitted_state"]
 
 _DEVICE_TAG = "__torch_device__"
+_ROUTING_TAG = "__metadata_request__"
 _HISTORY_FIELDS = {field.name for field in dataclasses.fields(History)}
 
 
@@ -75,6 +78,9 @@ def plain_state(state):
         plain["_optimizer_state"] = _tensors_to_arrays(tuple(state["_optimizer_state"]))
     if isinstance(state.get("_history"), History):
         plain["_history"] = dataclasses.asdict(state["_history"])
+    if isinstance(state.get("_metadata_request"), MetadataRequest):
+        # What set_fit_request() & co. asked: {method: {parameter: request}}.
+        plain["_metadata_request"] = {_ROUTING_TAG: state["_metadata_request"]._serialize()}
     return plain
 
 
@@ -83,8 +89,28 @@ def restore_fitted_state(estimator, device=None, source="This state"):
 
     The net is rebuilt on ``device`` (default: the one it was fitted on,
     ``device_``, or the CPU with a warning when this machine lacks it).
-    ``source`` names where the state comes from, for the messages.
+    ``source`` names where the state comes from, for the messages. A state
+    pickled before skae stored plain states (torch objects) loads too.
     """
+    _warn_on_other_version(estimator, source)
+    for name, value in vars(estimator).items():
+        if isinstance(value, dict) and set(value) == {_DEVICE_TAG}:
+            setattr(estimator, name, torch.device(value[_DEVICE_TAG]))
+    _restore_metadata_requests(estimator)
+    history = vars(estimator).get("_history")
+    if isinstance(history, dict):
+        estimator._history = History(**{k: v for k, v in history.items() if k in _HISTORY_FIELDS})
+    if vars(estimator).get("_optimizer_state") is not None:
+        estimator._optimizer_state = _arrays_to_tensors(tuple(estimator._optimizer_state))
+    module = vars(estimator).get("module_")
+    if module is not None:
+        device = _target_device(estimator.device_, device)
+        if isinstance(module, dict):
+            module = _rebuilt_module(estimator, module, source)
+        estimator.module_, estimator.device_ = module.to(device), str(device)
+
+
+def _warn_on_other_version(estimator, source):
     version = estimator.__dict__.pop("_skae_version", None)
     if version != _skae_version():
         warnings.warn(
@@ -92,21 +118,26 @@ def restore_fitted_state(estimator, device=None, source="This state"):
             f"this is skae {_skae_version()}: the {type(estimator).__name__} may not "
             "load or behave as it did. Refit it, or save it again with this version.",
             SkaeVersionWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    for name, value in vars(estimator).items():
-        if isinstance(value, dict) and set(value) == {_DEVICE_TAG}:
-            setattr(estimator, name, torch.device(value[_DEVICE_TAG]))
-    history = vars(estimator).get("_history")
-    if isinstance(history, dict):
-        estimator._history = History(**{k: v for k, v in history.items() if k in _HISTORY_FIELDS})
-    if vars(estimator).get("_optimizer_state") is not None:
-        estimator._optimizer_state = _arrays_to_tensors(tuple(estimator._optimizer_state))
-    weights = vars(estimator).get("module_")
-    if isinstance(weights, dict):
-        device = _target_device(estimator.device_, device)
-        estimator.module_ = _rebuilt_module(estimator, weights, source).to(device)
-        estimator.device_ = str(device)
+
+
+def _restore_metadata_requests(estimator):
+    """Ask again, through ``set_<method>_request``, what the state's requests say."""
+    requests = vars(estimator).get("_metadata_request")
+    if not (isinstance(requests, dict) and set(requests) == {_ROUTING_TAG}):
+        return
+    del estimator._metadata_request
+    with config_context(enable_metadata_routing=True):
+        for method, parameters in requests[_ROUTING_TAG].items():
+            # Only the class's own setters: the names come from a file.
+            setter = getattr(type(estimator), f"set_{method}_request", None)
+            if setter is None:
+                raise ValueError(
+                    f"The saved metadata requests name a method {method!r} that "
+                    f"{type(estimator).__name__} does not have."
+                )
+            setter(estimator, **parameters)
 
 
 def _target_device(fitted_device, requested):
@@ -127,10 +158,10 @@ def _target_device(fitted_device, requested):
 
 def _rebuilt_module(estimator, weights, source):
     """The net of ``estimator``'s fitted attributes, holding ``weights``."""
-    module = estimator._rebuild_net()
     try:
+        module = estimator._rebuild_net()
         module.load_state_dict(_arrays_to_tensors(weights))
-    except RuntimeError as error:
+    except (RuntimeError, AttributeError, KeyError, TypeError, ValueError) as error:
         raise ValueError(
             f"{source} holds weights that do not fit the net a "
             f"{type(estimator).__name__} builds from its parameters and fitted "

@@ -6,6 +6,7 @@ that training goes on exactly as it would have. Damaged files, other format
 versions and other skae versions are refused or warned about.
 """
 
+import copy
 import dataclasses
 import json
 import pickle
@@ -14,10 +15,12 @@ import warnings
 
 import numpy as np
 import pytest
+import sklearn
 import torch
 from mae_autoencoder import MAEAutoencoder
 from safetensors import safe_open
 from sklearn.base import ClassifierMixin, clone
+from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from test_invariants import ESTIMATORS
@@ -186,6 +189,28 @@ def test_feature_names_and_non_finite_floats_are_stored_as_json(data, tmp_path):
     np.testing.assert_array_equal(fitted.transform(frame), restored.transform(frame))
 
 
+@pytest.mark.parametrize("round_trip", list(ROUND_TRIPS))
+def test_metadata_requests_round_trip(data, tmp_path, round_trip):
+    X, y = data
+    with sklearn.config_context(enable_metadata_routing=True):
+        fitted = clone(ESTIMATORS["classifier"]).set_fit_request(sample_weight=True)
+        fitted.set_score_request(sample_weight="weights").fit(X, y)
+        restored = ROUND_TRIPS[round_trip](fitted, tmp_path)
+        expected = fitted.get_metadata_routing()._serialize()
+        assert restored.get_metadata_routing()._serialize() == expected
+    _assert_same_model(fitted, restored, X)
+
+
+def test_a_state_pickled_by_an_older_skae_still_loads(estimator, data):
+    X, y = data
+    fitted = estimator.fit(X, y)
+    legacy = copy.deepcopy(vars(fitted))  # torch objects, no version: older pickles
+    restored = type(fitted).__new__(type(fitted))
+    with pytest.warns(skae.SkaeVersionWarning, match="unknown version"):
+        restored.__setstate__(legacy)
+    _assert_same_model(fitted, restored, X)
+
+
 # ---------------------------------------------------- damaged files, versions
 
 
@@ -259,6 +284,17 @@ def test_not_a_skae_file_is_refused(tmp_path):
         skae.load(path)
     with pytest.raises(FileNotFoundError, match="missing.skae"):
         skae.load(tmp_path / "missing.skae")
+
+
+def test_what_save_cannot_store_is_refused_by_name(data, tmp_path):
+    path = tmp_path / "model.skae"
+    with pytest.raises(TypeError, match="saves skae estimators, got a PCA"):
+        skae.save(PCA(), path)
+    fitted = clone(ESTIMATORS["autoencoder"]).fit(data[0])
+    fitted.extra_ = object()
+    with pytest.raises(TypeError, match=re.escape(str(path)) + ".*'extra_' is a object.*pickle"):
+        skae.save(fitted, path)
+    assert not path.exists()
 
 
 # ------------------------------------------------------------------ devices
