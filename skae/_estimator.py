@@ -399,7 +399,7 @@ class TorchEstimator:
         module = self._inference_module(dtype)
         torch_dtype = torch.float32 if dtype == np.float32 else torch.float64
         source = BatchSource(X, torch.device(self.device_), dtype=torch_dtype, stream=True)
-        batch_size = min(source.n_samples, inference_batch_size(source))
+        batch_size = min(source.n_samples, inference_batch_size(source.row_nbytes))
         with thread_budget(work_per_batch(module, batch_size)):
             result = predict_in_batches(functools.partial(fn, module), source)
         if not all_finite(result):

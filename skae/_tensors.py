@@ -259,9 +259,9 @@ def get_batch(sources, start, stop, index):
     return tuple(source.take(index) for source in sources)
 
 
-def inference_batch_size(source):
+def inference_batch_size(row_nbytes):
     """Rows per inference batch: :data:`INFERENCE_BATCH_SIZE`, fewer for rows wider than 1 KB."""
-    return max(1, min(INFERENCE_BATCH_SIZE, INFERENCE_BATCH_BYTES // max(1, source.row_nbytes)))
+    return max(1, min(INFERENCE_BATCH_SIZE, INFERENCE_BATCH_BYTES // max(1, row_nbytes)))
 
 
 @torch.no_grad()
@@ -274,7 +274,7 @@ def predict_in_batches(fn, source, batch_size=None):
     """
     if source.n_samples == 0:
         raise ValueError("No rows to predict on.")
-    batch_size = batch_size or inference_batch_size(source)
+    batch_size = batch_size or inference_batch_size(source.row_nbytes)
     result = None
     for start in range(0, source.n_samples, batch_size):
         stop = min(start + batch_size, source.n_samples)
