@@ -30,6 +30,11 @@ GRIDS = {
     StackedAutoencoderClassifier: {"hidden_layer_sizes": [(8,), (16,)], "alpha": [0.0, 1e-2]},
 }
 TINY = {"max_iter": 4, "random_state": 0}
+# joblib's workers may use two torch threads each (joblib's default would
+# give each 1 on 2 cores): skae's policy, not joblib's limit, must keep the
+# small fits at one, and the results identical to n_jobs=1. All the n_jobs=2
+# tests share this setting, hence one pool of worker processes.
+WORKER_THREADS = 2
 
 
 class ThreadRecordingAutoencoder(AutoencoderTransformer):
@@ -41,7 +46,11 @@ class ThreadRecordingAutoencoder(AutoencoderTransformer):
 
 
 def threads_scorer(estimator, X, y=None):
-    return {"score": estimator.score(X), "threads_in_fit": estimator.threads_in_fit_}
+    return {
+        "score": estimator.score(X),
+        "threads_in_fit": estimator.threads_in_fit_,
+        "worker_threads": torch.get_num_threads(),  # what the worker allows torch
+    }
 
 
 def make_search(estimator_class, n_jobs=None):
@@ -84,7 +93,8 @@ def dask_client():
 
 def test_grid_search_two_jobs_same_as_one(sequential_search, data):
     estimator_class = type(sequential_search.estimator)
-    search = make_search(estimator_class, n_jobs=2).fit(*data)
+    with joblib.parallel_config("loky", inner_max_num_threads=WORKER_THREADS):
+        search = make_search(estimator_class, n_jobs=2).fit(*data)
     assert_same_search(search, sequential_search)
 
 
@@ -97,8 +107,11 @@ def test_grid_search_workers_fit_with_one_torch_thread(data):
         n_jobs=2,
         scoring=threads_scorer,
         refit=False,
-    ).fit(X)
+    )
+    with joblib.parallel_config("loky", inner_max_num_threads=WORKER_THREADS):
+        search.fit(X)
     for fold in ("split0", "split1"):
+        assert_array_equal(search.cv_results_[f"{fold}_test_worker_threads"], WORKER_THREADS)
         assert_array_equal(search.cv_results_[f"{fold}_test_threads_in_fit"], 1)
 
 
@@ -158,7 +171,7 @@ def test_optuna_search_prunes_through_partial_fit(data):
         sampler=optuna.samplers.TPESampler(seed=0),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=1),
     )
-    n_steps = 4
+    n_steps = 3  # partial_fit epochs per trial; the refit runs max_iter=4 epochs
     search = OptunaSearchCV(
         AutoencoderTransformer(4, hidden_layer_sizes=(16,), **TINY),
         {"learning_rate_init": CategoricalDistribution([1e-5, 1e-4, 1e-2])},
@@ -177,4 +190,6 @@ def test_optuna_search_prunes_through_partial_fit(data):
     pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
     assert all(len(t.intermediate_values) < n_steps for t in pruned)
     assert search.best_params_ == {"learning_rate_init": 1e-2}
+    # The best parameters are refit on all of X by fit, for the estimator's max_iter.
+    assert search.best_estimator_.n_iter_ == TINY["max_iter"]
     assert search.best_estimator_.transform(X).shape == (N_SAMPLES, 4)
