@@ -21,10 +21,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._blocks import INFERENCE_DTYPES, weighted_moments
 from ._estimator import (
+    _FLOAT32_TINY,
     TRAINING_PARAMETER_CONSTRAINTS,
     FitData,
     TorchEstimator,
     as_layer_sizes,
+    check_float32_range,
     drop_zero_weights,
     store_parameters,
 )
@@ -140,9 +142,11 @@ class BaseAutoencoder(
         if self.loss == "bce":
             per_element = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
         else:
-            per_element = (module.output_activation(logits) - target).pow(2)
+            error = module.output_activation(logits) - target
             if module.data_scale is not None:
-                per_element = per_element / module.data_scale**2
+                # Divided before squaring: no overflow for X near float32's limit.
+                error = error / module.data_scale
+            per_element = error.pow(2)
         return weighted_mean(per_element.mean(dim=1), sample_weight)
 
     def _loss(self, module, X_input, X_target, generator, sample_weight=None):
@@ -215,7 +219,7 @@ class BaseAutoencoder(
         return validate_data(self, X, reset=reset, accept_sparse="csr", dtype=INFERENCE_DTYPES)
 
     def _fit_data(self, X, y, sample_weight, *, continuing, incremental, classes):
-        X = self._validate_X(X, reset=not continuing)
+        X = check_float32_range(self._validate_X(X, reset=not continuing))
         X, sample_weight = drop_zero_weights(X, sample_weight)
         self._check_settings(X)
         attributes = {"n_components_": self.n_components}
@@ -236,7 +240,7 @@ class BaseAutoencoder(
 
         ``scale_`` is the root mean variance of the features, so the net
         sees data of unit scale; 1 for a sigmoid output, whose logits have
-        no units of X (and for constant data). Both weighted by
+        no units of X (and for data constant at float32's precision). Both weighted by
         ``sample_weight`` when given.
         """
         weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
@@ -246,7 +250,9 @@ class BaseAutoencoder(
         if sigmoid:
             return mean, 1.0
         variance = float(np.mean(squares - mean**2))
-        return mean, float(np.sqrt(variance)) if variance > 0 else 1.0
+        # A spread below float32's smallest normal number is no spread in
+        # float32 training: dividing by it would give inf.
+        return mean, float(np.sqrt(variance)) if variance > _FLOAT32_TINY**2 else 1.0
 
     def _new_net(self, data, seed):
         """The net of a fresh fit, standardised as PCA centres.

@@ -57,11 +57,11 @@ def _row_nbytes(array, dtype=None):
 def weighted_moments(X, weights, squares=True):
     """``weights @ X`` and ``weights @ X**2`` in float64, one block of rows at a time.
 
-    Neither a float64 cast of ``X`` nor ``X**2`` is ever held whole. Float
-    blocks are squared in their own dtype, as ``X**2`` would be; integer
-    and boolean ones in float64, where they cannot overflow. With one block
-    (up to :data:`BLOCK_BYTES` of float64 rows) the results are bit for bit
-    those of the whole-array expressions.
+    Neither a float64 cast of ``X`` nor ``X**2`` is ever held whole. Every
+    block is squared in float64, where the squares of float32 (or float16)
+    values cannot overflow. With one block (up to :data:`BLOCK_BYTES` of
+    float64 rows) the results are bit for bit those of the whole-array
+    expressions on float64 X.
 
     Parameters
     ----------
@@ -87,7 +87,7 @@ def weighted_moments(X, weights, squares=True):
     second = np.zeros(X.shape[1]) if squares else None
     for rows in row_blocks(X.shape[0], _row_nbytes(X, np.float64)):
         block, block_weights = X[rows], weights[rows]
-        if block.dtype.kind != "f":
+        if block.dtype != np.float64:
             block = block.astype(np.float64)
         first += np.asarray(block_weights @ block, dtype=np.float64).reshape(-1)
         if squares:

@@ -51,6 +51,7 @@ from ._threads import thread_budget, work_per_batch
 from ._training import History, TrainingConfig, TrainingDiverged, fit_module
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+_FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 _SEED_RANGE = np.iinfo(np.int32).max
 
 # The training parameters every estimator shares, named as in sklearn's MLP.
@@ -109,9 +110,38 @@ def drop_zero_weights(X, sample_weight, *others):
     keep = sample_weight > 0
     if not keep.any():
         raise ValueError("sample_weight is 0 for every sample: nothing to fit.")
+    _check_weight_range(sample_weight[keep])
     if keep.all():
         return X, sample_weight, *others
     return X[keep], sample_weight[keep], *(other[keep] for other in others)
+
+
+def _check_weight_range(positive_weights):
+    """Refuse weights whose float32 sums (training's) would underflow or overflow."""
+    smallest, largest = float(positive_weights.min()), float(positive_weights.max())
+    if smallest < _FLOAT32_TINY or largest * positive_weights.size > _FLOAT32_MAX:
+        raise ValueError(
+            f"sample_weight has positive values from {smallest:.3g} to {largest:.3g}: "
+            f"training sums them in float32, which needs them above {_FLOAT32_TINY:.3g} "
+            f"and their sum below {_FLOAT32_MAX:.3g}. Rescale sample_weight, e.g. "
+            "sample_weight / sample_weight.max()."
+        )
+
+
+def check_float32_range(X):
+    """Refuse training data beyond float32's range, the dtype training runs in.
+
+    Finite float64 values above float32's largest (3.4e38) would train as
+    inf: the error names them instead. Returns ``X``.
+    """
+    largest = largest_magnitude(X)
+    if largest > _FLOAT32_MAX:
+        raise ValueError(
+            f"X has values of magnitude up to {largest:.3g}, beyond the largest float32 "
+            f"({_FLOAT32_MAX:.3g}): skae trains in float32. Scale X first, e.g. with "
+            "sklearn.preprocessing.StandardScaler."
+        )
+    return X
 
 
 @dataclass

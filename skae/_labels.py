@@ -6,7 +6,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from ._estimator import FitData, drop_zero_weights
 from ._tensors import Rows, shareable
 
-__all__ = ["class_indices", "labelled_fit_data", "labelled_mask"]
+__all__ = ["check_label_types", "class_indices", "labelled_fit_data", "labelled_mask"]
 
 
 def labelled_mask(y, unlabeled):
@@ -24,6 +24,19 @@ def labelled_mask(y, unlabeled):
             "Fine-tuning needs labelled samples of at least 2 classes."
         )
     return mask
+
+
+def check_label_types(labels, name):
+    """Refuse labels that cannot be sorted together (``1`` and ``"a"``); returns them."""
+    try:
+        np.unique(labels)
+    except TypeError:
+        types = sorted({type(label).__name__ for label in labels.ravel()})
+        raise TypeError(
+            f"{name} mixes labels of types {types}, which cannot be sorted into "
+            "classes_: use labels of one type (e.g. all str)."
+        ) from None
+    return labels
 
 
 def class_indices(y_labelled, classes, unlabeled, continuing):
@@ -69,6 +82,7 @@ def labelled_fit_data(
     """
     X, sample_weight, y = drop_zero_weights(X, sample_weight, y)
     labelled = labelled_mask(y, unlabeled)
+    check_label_types(y[labelled], "y")
     check_classification_targets(y[labelled])
     if fitted_classes is not None:
         classes = fitted_classes
@@ -77,7 +91,7 @@ def labelled_fit_data(
     elif classes is None:
         raise ValueError("classes must be passed on the first call to partial_fit.")
     else:
-        classes = np.unique(np.asarray(classes))
+        classes = np.unique(check_label_types(np.asarray(classes), "classes"))
     continuing = fitted_classes is not None
     y_index = class_indices(y[labelled], classes, unlabeled, continuing)
     # One float32 X, shared by pretraining (all rows) and fine-tuning (the

@@ -22,6 +22,7 @@ from ._estimator import (
     TRAINING_PARAMETER_CONSTRAINTS,
     TorchEstimator,
     as_layer_sizes,
+    check_float32_range,
     store_parameters,
 )
 from ._labels import labelled_fit_data
@@ -258,6 +259,7 @@ default="plateau"
         X, y = validate_data(
             self, X, y, reset=not continuing, accept_sparse="csr", dtype=INFERENCE_DTYPES
         )
+        check_float32_range(X)
         n_layers = len(as_layer_sizes(self.hidden_layer_sizes))
         corruption_levels(self.corruption_levels, n_layers)
         fitted_classes = self.classes_ if continuing else None
