@@ -285,12 +285,14 @@ class TorchEstimator:
 
     @staticmethod
     def _sources(arrays, device):
-        # Integer arrays are class indices; everything else trains as float32.
-        return tuple(
-            BatchSource(a, device, torch.long)
-            if np.issubdtype(a.dtype, np.integer)
-            else BatchSource(a, device)
-            for a in arrays
+        # The first array is X, features of any dtype (uint8 pixels too):
+        # float32. After it, integer arrays are class indices.
+        X, *others = arrays
+        return (BatchSource(X, device),) + tuple(
+            BatchSource(
+                a, device, torch.long if np.issubdtype(a.dtype, np.integer) else torch.float32
+            )
+            for a in others
         )
 
     def _config(self, n_samples, incremental, max_epochs=None, learning_rate=None, weighted=False):
@@ -429,9 +431,12 @@ class TorchEstimator:
         module = self._inference_module(dtype)
         torch_dtype = torch.float32 if dtype == np.float32 else torch.float64
         source = BatchSource(X, torch.device(self.device_), dtype=torch_dtype, stream=True)
-        batch_size = min(source.n_samples, inference_batch_size(source.row_nbytes))
+        # Batches sized by the wider of input and output rows: decoding narrow
+        # codes into wide reconstructions must not make wide batches.
+        widest_row = max(source.row_nbytes, self.n_features_in_ * dtype.itemsize)
+        batch_size = min(source.n_samples, inference_batch_size(widest_row))
         with thread_budget(work_per_batch(module, batch_size)):
-            result = predict_in_batches(functools.partial(fn, module), source)
+            result = predict_in_batches(functools.partial(fn, module), source, batch_size)
         if not all_finite(result):
             largest = largest_magnitude(X)
             raise ValueError(

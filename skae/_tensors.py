@@ -7,6 +7,8 @@ streams: each batch is converted when it is needed, so a read-only memmap
 or uint8 input is never copied whole.
 """
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -189,11 +191,12 @@ class BatchSource:
 
 
 def shareable(array, numpy_dtype=np.float32):
-    """``array`` as a writeable C array of ``numpy_dtype``, copied only if it is not one.
+    """``array`` as a C array of ``numpy_dtype``, copied only if it is not one.
 
-    What a :class:`BatchSource` on the CPU shares rather than copies: data
-    that several sources read (pretraining and fine-tuning) is converted
-    once this way. scipy.sparse matrices are returned as they are.
+    What a :class:`BatchSource` on the CPU shares rather than copies (a
+    read-only memmap included): data that several sources read (pretraining
+    and fine-tuning) is converted once this way. scipy.sparse matrices are
+    returned as they are.
 
     Examples
     --------
@@ -205,25 +208,31 @@ def shareable(array, numpy_dtype=np.float32):
     """
     if sp.issparse(array):
         return array
-    return np.require(np.asarray(array), numpy_dtype, ["C", "W", "A"])
+    return np.require(np.asarray(array), numpy_dtype, ["C", "A"])
 
 
 def _from_numpy(array, numpy_dtype):
-    # A read-only memmap view, uint8 or float64 for a float32 model: copied.
-    return torch.from_numpy(shareable(array, numpy_dtype))
+    # A batch to hand to torch: a read-only view (of a memmap), uint8 or
+    # float64 for a float32 model is copied; torch may write to what it wraps.
+    return torch.from_numpy(np.require(array, numpy_dtype, ["C", "W", "A"]))
 
 
 def _to_tensor(array, device, dtype, rows=None):
     """``array[rows]`` (all rows if None) on ``device``: ``(tensor, rows to take from it)``.
 
-    A writeable C array of ``dtype`` on the CPU is shared whole, and the
-    rows are taken batch by batch; anything else is converted one block of
-    rows at a time into a tensor that holds only ``rows``.
+    A C array of ``dtype`` on the CPU is shared whole, read-only memmaps
+    included, and the rows are taken batch by batch; anything else is
+    converted one block of rows at a time into a tensor that holds only
+    ``rows``.
     """
     numpy_dtype = torch.empty((), dtype=dtype).numpy().dtype
-    shareable = array.dtype == numpy_dtype and array.flags.writeable and array.flags.c_contiguous
-    if device.type == "cpu" and shareable:
-        shared = torch.from_numpy(array)
+    if device.type == "cpu" and array.dtype == numpy_dtype and array.flags.c_contiguous:
+        with warnings.catch_warnings():
+            # Training only reads its data (batches are taken by
+            # index_select, a copy, or read as views): a read-only memmap's
+            # pages can back the tensor, and stay out of anonymous memory.
+            warnings.filterwarnings("ignore", "The given NumPy array is not writable")
+            shared = torch.from_numpy(array)
         return shared, None if rows is None else torch.from_numpy(rows).to(torch.long)
     n_rows = array.shape[0] if rows is None else len(rows)
     tensor = torch.empty((n_rows, *array.shape[1:]), dtype=dtype, device=device)

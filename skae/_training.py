@@ -23,7 +23,7 @@ from ._optim import (
     current_learning_rate,
     set_learning_rate,
 )
-from ._tensors import INFERENCE_BATCH_SIZE, batch_indices, get_batch
+from ._tensors import batch_indices, get_batch, inference_batch_size
 
 __all__ = ["History", "TrainingConfig", "TrainingDiverged", "evaluate_mean", "fit_module"]
 
@@ -152,12 +152,14 @@ def _train_epoch_lbfgs(module, loss_fn, sources, optimizer, config, generator, s
 
 
 @torch.no_grad()
-def evaluate_mean(module, fn, sources, weighted=False, batch_size=INFERENCE_BATCH_SIZE):
+def evaluate_mean(module, fn, sources, weighted=False, batch_size=None):
     """Mean over all rows of ``fn(module, batch)`` (per-row values), in eval mode.
 
     ``weighted``: the last source holds sample weights, and the mean is
-    weighted by them.
+    weighted by them. Batches are inference-sized (a few MB of input rows),
+    so that scoring a validation split adds only a few batches' temporaries.
     """
+    batch_size = batch_size or inference_batch_size(sources[0].row_nbytes)
     was_training = module.training
     module.eval()
     try:

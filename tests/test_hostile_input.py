@@ -35,7 +35,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from hostile_strategies import float_dtype_of, hostile_X, labels, numeric_arrays
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.base import ClassifierMixin, clone
 from test_invariants import _assert_same_state, _state
@@ -192,18 +192,6 @@ def _n_samples(X):
     return X.shape[0] if hasattr(X, "shape") else len(X)
 
 
-def _trains_as_class_indices(name, X):
-    """Whether training would read X as class indices: the open bug of
-    ``TorchEstimator._sources`` (integer arrays become ``torch.long``), which
-    breaks corruption and sampling, and the classifier's sparse X. Skipped
-    here; ``test_integer_X_trains_as_features`` tracks it.
-    """
-    if name == "classifier" and not sp.issparse(X):
-        return False  # converted to float32 before training
-    dtype = X.dtype if sp.issparse(X) else np.asarray(X).dtype
-    return name in ("denoising", "variational", "classifier") and dtype.kind in "iu"
-
-
 def _sample_weights(n_samples):
     """None, or weights of any dtype and content (sometimes of the wrong length)."""
     length = st.sampled_from([n_samples, n_samples, n_samples + 1])
@@ -228,7 +216,6 @@ def test_fit_on_hostile_data_then_every_method(name, data):
     n_samples = _n_samples(X)
     y = data.draw(labels(n_samples), label="y") if _is_classifier(estimator) else None
     first_call = data.draw(st.sampled_from(["fit", "partial_fit"]), label="method")
-    assume(not _trains_as_class_indices(name, X))
     kwargs = {}
     if first_call == "partial_fit" and y is not None:
         kwargs["classes"] = data.draw(st.sampled_from([None, np.unique(y.astype(str))]))
@@ -271,7 +258,6 @@ def test_fitted_model_on_hostile_data(name, data):
     elif method == "inverse_transform":
         _check_inverse_transform(estimator, X, float_dtype_of(X))
     else:
-        assume(not _trains_as_class_indices(name, X))
         weights = data.draw(_sample_weights(n_samples), label="sample_weight")
         fit = estimator.partial_fit if method == "partial_fit" else estimator.fit
         try:
@@ -362,14 +348,10 @@ def test_labels_of_mixed_types_are_refused_by_name():
         estimator.partial_fit(X_CLEAN, Y_CLEAN, classes=np.array([0, "a"], dtype=object))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(NotImplementedError, RuntimeError),
-    reason="TorchEstimator._sources reads integer X as class indices (torch.long); "
-    "the fix belongs in _sources (reported, not mine to edit)",
-)
 @pytest.mark.parametrize("name", ["denoising", "variational", "classifier"])
 def test_integer_X_trains_as_features(name):
+    # Was: integer X trained as class indices (torch.long), and corruption,
+    # sampling or the classifier's sparse batches crashed inside torch.
     X = (X_CLEAN * 255).astype(np.uint8)
     X = sp.csr_matrix(X) if name == "classifier" else X
     estimator = clone(ESTIMATORS[name]).fit(X, Y_CLEAN)

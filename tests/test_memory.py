@@ -10,6 +10,8 @@ hundreds of MB.
 import numpy as np
 import pytest
 from memory_sampler import available, peak_growth, random_memmap
+from sklearn.base import clone
+from sklearn.datasets import load_digits
 
 from skae import AutoencoderTransformer, StackedAutoencoderClassifier
 
@@ -129,3 +131,19 @@ def test_sampler_sees_a_copy(float32_memmap):
     copy, copying = peak_growth(np.array, float32_memmap)
     assert reading < SLACK
     assert copying >= 0.9 * copy.nbytes
+
+
+@pytest.mark.parametrize("name", ["autoencoder", "conv", "denoising", "variational", "classifier"])
+def test_every_estimator_trains_on_a_read_only_memmap(tmp_path, name):
+    # Training shares a float32 memmap's pages instead of copying them, so
+    # nothing may write to a training batch: on a memmap opened "r", a
+    # write would crash the process rather than fail a test.
+    from test_invariants import ESTIMATORS
+
+    digits = load_digits()
+    path = tmp_path / "digits.npy"
+    np.save(path, (digits.data[:120] / 16).astype(np.float32))
+    X, y = np.load(path, mmap_mode="r"), digits.target[:120]
+    estimator = clone(ESTIMATORS[name]).set_params(early_stopping=True)
+    estimator.fit(X, y).partial_fit(X, y)
+    assert np.array_equal(X, (digits.data[:120] / 16).astype(np.float32))
