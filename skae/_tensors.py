@@ -27,9 +27,11 @@ __all__ = [
 ]
 
 # Inference needs no gradients, so it can use bigger batches than training;
-# wide rows make smaller batches, so that a converted batch stays a few MB.
+# wide rows make smaller batches, so that a batch (input or output rows) is
+# at most 1 MB and its temporaries stay a few MB whatever the data's size
+# (narrow codes decoded into wide rows included).
 INFERENCE_BATCH_SIZE = 4096
-INFERENCE_BATCH_BYTES = 1 << 22
+INFERENCE_BATCH_BYTES = 1 << 20
 
 
 def resolve_device(device):
@@ -269,7 +271,7 @@ def get_batch(sources, start, stop, index):
 
 
 def inference_batch_size(row_nbytes):
-    """Rows per inference batch: :data:`INFERENCE_BATCH_SIZE`, fewer for rows wider than 1 KB."""
+    """Rows per inference batch: :data:`INFERENCE_BATCH_SIZE`, fewer for rows wider than 256 B."""
     return max(1, min(INFERENCE_BATCH_SIZE, INFERENCE_BATCH_BYTES // max(1, row_nbytes)))
 
 
