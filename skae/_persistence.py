@@ -308,7 +308,10 @@ def _read_file(path):
             f"{path} is not a readable skae model file (truncated or corrupted?): {error}"
         ) from None
     if metadata.get("format") != "skae":
-        raise ValueError(f"{path} is a safetensors file, but not a model saved by skae.save.")
+        raise ValueError(
+            f"{path} is a safetensors file, but not a model saved by skae.save "
+            "(or its header is corrupted: it has no skae format marker)."
+        )
     version = metadata.get("format_version", "")
     major, _, minor = version.partition(".")
     if major != str(FORMAT_VERSION[0]):
