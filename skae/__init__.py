@@ -7,7 +7,10 @@ from ._stacked import StackedAutoencoderClassifier
 from ._variational import VariationalAutoencoder
 from .exceptions import SkaeVersionWarning
 
-__version__ = "0.1.0"
+try:  # written by setuptools-scm when the package is built or installed
+    from ._version import version as __version__
+except ImportError:  # a source tree never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "AutoencoderTransformer",
