@@ -45,12 +45,17 @@ warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")
 
 
 def _skip_sklearn_members(app, what, name, obj, skip, options):
+    # Private and dunder members (_fit, __sklearn_tags__...) are not API.
     # Methods skae inherits from scikit-learn (score, set_output, the
     # metadata-routing set_*_request...) are documented by scikit-learn.
+    # Otherwise no opinion (None), so that autodoc's own rules decide:
+    # returning its ``skip`` argument (False) would force members in.
     module = getattr(obj, "__module__", None) or ""
+    if name.startswith("_"):
+        return True
     if module.startswith("sklearn") or (name.startswith("set_") and name.endswith("_request")):
         return True
-    return skip
+    return None
 
 
 def setup(app):
