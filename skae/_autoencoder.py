@@ -221,8 +221,8 @@ default="identity"
     >>> from skae import AutoencoderTransformer
     >>> X, _ = load_digits(return_X_y=True)
     >>> ae = AutoencoderTransformer(n_components=8, max_iter=5, random_state=0)
-    >>> codes = ae.fit_transform(X / 16)  # doctest: +SKIP
-    >>> codes.shape  # doctest: +SKIP
+    >>> codes = ae.fit_transform(X / 16)
+    >>> codes.shape
     (1797, 8)
 
     """

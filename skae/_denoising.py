@@ -79,8 +79,8 @@ class DenoisingAutoencoder(AutoencoderTransformer):
     >>> from skae import DenoisingAutoencoder
     >>> X, _ = load_digits(return_X_y=True)
     >>> dae = DenoisingAutoencoder(n_components=16, max_iter=5, random_state=0)
-    >>> X_clean = dae.fit(X / 16).denoise(X / 16)  # doctest: +SKIP
-    >>> X_clean.shape  # doctest: +SKIP
+    >>> X_clean = dae.fit(X / 16).denoise(X / 16)
+    >>> X_clean.shape
     (1797, 64)
     """
 
