@@ -9,7 +9,7 @@ _FITTED_ATTRIBUTES_DOC = """\
         {loss}, with the L2 penalty ``alpha``.
     validation_scores_ : list of float or None
         With ``early_stopping``: after each epoch, the score on the
-        held-out validation split, as :meth:`score` defines it ({score}).
+        held-out validation split, as ``score`` defines it ({score}).
         None otherwise.
     best_validation_score_ : float or None
         Best of ``validation_scores_``: the weights of its epoch are kept.
