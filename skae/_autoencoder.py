@@ -30,13 +30,14 @@ class AutoencoderTransformer(BaseAutoencoder):
     squared reconstruction error, so the estimator fits in a ``Pipeline``
     and can be tuned by ``GridSearchCV`` with no ``scoring=``. With
     ``activation="identity"`` it learns the principal subspace, reaching the
-    reconstruction error of ``PCA(n_components)``.
+    reconstruction error of ``PCA(n_components)`` [2]_; a deep nonlinear
+    autoencoder can do much better [1]_.
 
     Regularisers make it a sparse autoencoder (``activity_l1``, or
     ``sparsity_target`` with a sigmoid code) or a contractive autoencoder
     (``contractive_weight``); with any of them the code may be overcomplete
     (``n_components > n_features``). ``architecture="conv"`` with
-    ``image_shape`` makes it convolutional, ``tied_weights=True`` ties the
+    ``image_shape`` makes it convolutional [5]_, ``tied_weights=True`` ties the
     decoder to the encoder. See :class:`DenoisingAutoencoder` and
     :class:`VariationalAutoencoder` for the variants whose API differs.
 
@@ -162,18 +163,18 @@ default="identity"
         sigmoid code ("logistic"), ``activity_l1`` works best with "relu".
     activity_l1 : float, default=0.0
         Weight of the L1 activity penalty ``activity_l1 * mean(|code|)``,
-        which drives code units to zero (a sparse autoencoder).
+        which drives code units to zero (a sparse autoencoder; see Notes).
     sparsity_target : float in (0, 1), default=None
         Target mean activation of each (sigmoid) code unit. Adds
         ``sparsity_weight * mean_j KL(sparsity_target || mean activation of
-        unit j over the batch)`` (Ng, 2011). Needs
+        unit j over the batch)`` (Ng, 2011 [3]_; see Notes). Needs
         ``code_activation="logistic"``.
     sparsity_weight : float, default=0.1
         Weight of the KL sparsity penalty, with ``sparsity_target``.
     contractive_weight : float, default=0.0
         Weight of the contractive penalty ``contractive_weight * mean over
         samples of ||J(x)||_F^2``, J the Jacobian of the code with respect
-        to the input (Rifai et al., 2011): closed form for a one-layer
+        to the input (Rifai et al., 2011 [4]_; see Notes): closed form for a one-layer
         sigmoid encoder (``hidden_layer_sizes=()``,
         ``code_activation="logistic"``), autograd (one backward pass per
         code unit) otherwise.
@@ -200,6 +201,63 @@ default="identity"
     sklearn.decomposition.PCA : The linear method it generalises.
     sklearn.neural_network.MLPRegressor : Where the parameter names come from.
 
+    Notes
+    -----
+    On each minibatch of rows :math:`x_1, \\dots, x_n` of ``X``, with sample
+    weights :math:`w_i` (``sample_weight``; all 1 by default), codes
+    :math:`h_i = f(x_i) \\in \\mathbb{R}^k` (``transform``) and reconstructions
+    :math:`\\hat x_i = g(h_i)` (``inverse_transform``), training minimises
+
+    .. math::
+
+        L = \\frac{1}{\\sum_i w_i} \\sum_{i=1}^{n} w_i \\Big(
+            \\ell(x_i, \\hat x_i)
+            + \\lambda_1 \\frac{1}{k} \\sum_{c=1}^{k} |h_{ic}|
+            + \\lambda_J \\Big\\| \\frac{\\partial h_i}{\\partial x_i} \\Big\\|_F^2
+            \\Big)
+            + \\beta \\frac{1}{k} \\sum_{c=1}^{k}
+              \\mathrm{KL}(\\rho \\,\\|\\, \\hat\\rho_c)
+            + \\frac{\\alpha}{2 \\sum_i w_i} \\sum_W \\|W\\|_F^2 .
+
+    The terms after the reconstruction loss :math:`\\ell` are, in order:
+
+    - the L1 activity penalty of a sparse autoencoder, :math:`\\lambda_1` =
+      ``activity_l1``;
+    - the contractive penalty [4]_, :math:`\\lambda_J` =
+      ``contractive_weight``: the squared Frobenius norm of the Jacobian of
+      the code with respect to the input row;
+    - the KL sparsity penalty [3]_, with ``sparsity_target`` only:
+      :math:`\\beta` = ``sparsity_weight``, :math:`\\rho` =
+      ``sparsity_target``, and :math:`\\hat\\rho_c = \\sum_i w_i h_{ic} /
+      \\sum_i w_i` the mean activation of code unit :math:`c` over the
+      minibatch (clipped to :math:`[10^{-6}, 1 - 10^{-6}]`), compared by
+      the Kullback-Leibler divergence of Bernoulli distributions,
+
+      .. math::
+
+          \\mathrm{KL}(\\rho \\,\\|\\, \\hat\\rho) = \\rho \\log \\frac{\\rho}{\\hat\\rho}
+              + (1 - \\rho) \\log \\frac{1 - \\rho}{1 - \\hat\\rho} ;
+
+    - the L2 penalty ``alpha`` on the weight matrices :math:`W` (not the
+      biases), divided by the minibatch's total weight as in
+      ``MLPRegressor``.
+
+    The reconstruction loss of a row with :math:`d` features is, for
+    ``loss="mse"``, the mean squared error in units of ``scale_``
+    (:math:`s`), and for ``loss="bce"`` the binary cross-entropy:
+
+    .. math::
+
+        \\ell_{\\mathrm{mse}}(x, \\hat x) = \\frac{1}{d} \\sum_{j=1}^{d}
+            \\Big(\\frac{\\hat x_j - x_j}{s}\\Big)^2, \\qquad
+        \\ell_{\\mathrm{bce}}(x, \\hat x) = -\\frac{1}{d} \\sum_{j=1}^{d}
+            \\big(x_j \\log \\hat x_j + (1 - x_j) \\log(1 - \\hat x_j)\\big).
+
+    Sample weights thus weigh each row's terms in a weighted mean: within a
+    minibatch, a weight of 2 counts as two copies of the row. ``score``
+    is minus the mean of :math:`\\frac{1}{d} \\sum_j (\\hat x_{ij} -
+    x_{ij})^2`, in the units of ``X``.
+
     References
     ----------
     .. [1] G. E. Hinton and R. R. Salakhutdinov, "Reducing the dimensionality
@@ -225,7 +283,7 @@ default="identity"
     >>> codes.shape
     (1797, 8)
 
-    """
+    """  # noqa: D301 (the Notes' LaTeX: backslashes doubled, as the \ line continuations need)
 
     _parameter_constraints: dict = {
         **BaseAutoencoder._parameter_constraints,

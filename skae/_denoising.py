@@ -19,11 +19,11 @@ from ._layers import corrupt
     score="minus the mean squared reconstruction error of clean input",
 )
 class DenoisingAutoencoder(AutoencoderTransformer):
-    """Autoencoder trained to reconstruct clean inputs from corrupted ones.
+    r"""Autoencoder trained to reconstruct clean inputs from corrupted ones.
 
     Each training batch is corrupted afresh (``noise``, ``noise_level``) and
     the network learns to reconstruct the clean batch (Vincent et al.,
-    2008). Corruption happens in training only: ``transform`` encodes clean
+    2008 [1]_, 2010 [2]_). Corruption happens in training only: ``transform`` encodes clean
     input, and :meth:`denoise` reconstructs new, noisy data. The corruption
     is drawn from a generator seeded by ``random_state``, so fits are
     reproducible. Because denoising is a regulariser, the code may be
@@ -64,6 +64,33 @@ class DenoisingAutoencoder(AutoencoderTransformer):
     --------
     AutoencoderTransformer : The same model trained on clean input.
     VariationalAutoencoder : A generative autoencoder.
+
+    Notes
+    -----
+    Each time a row :math:`x_i` enters a minibatch, a fresh corrupted copy
+    :math:`\tilde x_i \sim q(\tilde x \mid x_i)` is drawn, and training
+    minimises the loss of :class:`AutoencoderTransformer` (see its Notes)
+    with the reconstruction of the corrupted copy compared with the clean
+    row, the denoising criterion of [2]_:
+
+    .. math::
+
+        L = \frac{1}{\sum_i w_i} \sum_{i=1}^{n} w_i \,
+            \ell\big(x_i, g(f(\tilde x_i))\big)
+            + \text{code penalties} + \text{L2 penalty},
+
+    with the code penalties (``activity_l1``, ``sparsity_target``,
+    ``contractive_weight``) computed on the codes :math:`f(\tilde x_i)` of
+    the corrupted rows. With :math:`\nu` = ``noise_level``, each entry of a
+    row is corrupted independently:
+
+    - "masking": :math:`\tilde x_j = m_j x_j`, with :math:`m_j = 0` with
+      probability :math:`\nu` and 1 otherwise;
+    - "gaussian": :math:`\tilde x_j = x_j + \nu \varepsilon_j`, with
+      :math:`\varepsilon_j \sim \mathcal{N}(0, 1)`;
+    - "salt_and_pepper": :math:`\tilde x_j` is 0 with probability
+      :math:`\nu / 2`, 1 with probability :math:`\nu / 2`, and
+      :math:`x_j` otherwise.
 
     References
     ----------

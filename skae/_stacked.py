@@ -54,8 +54,8 @@ class StackedAutoencoderClassifier(
 ):
     """Stacked denoising autoencoder classifier (SdA).
 
-    Each hidden layer is first pretrained, greedily from the bottom up, as a
-    denoising autoencoder on the codes of the layers below it: its input is
+    Each hidden layer is first pretrained, greedily from the bottom up [2]_,
+    as a denoising autoencoder [1]_ on the codes of the layers below it: its input is
     corrupted with masking noise and it learns to reconstruct the clean
     input. Then the whole stack, topped by a softmax layer, is fine-tuned on
     the labels with the cross-entropy loss. Pretraining needs no labels, so
@@ -66,7 +66,7 @@ class StackedAutoencoderClassifier(
     ----------
     hidden_layer_sizes : int or tuple of int, default=(1000, 1000, 1000)
         Widths of the hidden layers (the architecture of Vincent et al.
-        2010 on MNIST). ``()`` is a linear softmax classifier with nothing
+        2010 [1]_ on MNIST). ``()`` is a linear softmax classifier with nothing
         to pretrain, as ``MLPClassifier(hidden_layer_sizes=())``.
     corruption_levels : "auto", float or tuple of float, default="auto"
         Masking-noise level of each layer's pretraining: the probability of
@@ -122,7 +122,7 @@ default="plateau"
         Dropout probability of the hidden units during fine-tuning.
     input_dropout : float, default=0.0
         Dropout probability of the input features during fine-tuning (0.2
-        in Srivastava et al. 2014): masking noise, as in pretraining, that
+        in Srivastava et al. 2014 [3]_): masking noise, as in pretraining, that
         keeps the fine-tuned network robust to missing pixels.
     tol : float, default=3e-3
         Relative tolerance: a phase stalls when, for more than
@@ -184,6 +184,41 @@ default="plateau"
     sklearn.semi_supervised.SelfTrainingClassifier : The ``-1`` convention.
     skae.AutoencoderTransformer : An autoencoder for features alone.
 
+    Notes
+    -----
+    Pretraining (see [1]_): hidden layer :math:`l`, of weights :math:`W_l`
+    and bias :math:`b_l`, is a tied-weights autoencoder of its input
+    :math:`a` (the row :math:`x` for the first layer, the codes of the
+    layers below it otherwise): code :math:`h = \\phi(W_l \\tilde a + b_l)`
+    (:math:`\\phi` = ``activation``) of a masked copy :math:`\\tilde a` (each
+    entry zeroed with the layer's probability of ``corruption_levels``),
+    reconstruction logits :math:`z = W_l^\\top h + c_l` (:math:`c_l`, the
+    decoder's own bias). It minimises, on each minibatch, the weighted mean
+    over the :math:`d_l`-dimensional rows of
+
+    .. math::
+
+        -\\frac{1}{d_l} \\sum_{j=1}^{d_l} \\big(a_j \\log \\sigma(z_j)
+            + (1 - a_j) \\log(1 - \\sigma(z_j))\\big)
+        \\quad \\text{or} \\quad
+        \\frac{1}{d_l} \\sum_{j=1}^{d_l} (z_j - a_j)^2,
+
+    the binary cross-entropy when the layer's input lies in [0, 1], the
+    squared error otherwise, plus the L2 penalty ``alpha``. Fine-tuning
+    then minimises the cross-entropy of the labelled rows, with the
+    logits :math:`s_i` of row :math:`i` (the top linear layer's outputs; with
+    ``dropout`` and ``input_dropout`` applied while training), its label
+    :math:`y_i`, and the sample weights :math:`w_i` (1 by default):
+
+    .. math::
+
+        L = -\\frac{1}{\\sum_i w_i} \\sum_{i=1}^{n} w_i
+            \\log \\frac{\\exp s_{i y_i}}{\\sum_{c} \\exp s_{ic}}
+            + \\frac{\\alpha}{2 \\sum_i w_i} \\sum_W \\|W\\|_F^2 .
+
+    The L2 penalty covers the weight matrices :math:`W`, not the biases,
+    divided by the minibatch's total weight as in ``MLPClassifier``.
+
     References
     ----------
     .. [1] P. Vincent, H. Larochelle, I. Lajoie, Y. Bengio and P.-A. Manzagol,
@@ -191,6 +226,9 @@ default="plateau"
        deep network with a local denoising criterion", JMLR 11, 2010.
     .. [2] Y. Bengio, P. Lamblin, D. Popovici and H. Larochelle, "Greedy
        layer-wise training of deep networks", NIPS 2006.
+    .. [3] N. Srivastava, G. Hinton, A. Krizhevsky, I. Sutskever and
+       R. Salakhutdinov, "Dropout: a simple way to prevent neural networks
+       from overfitting", JMLR 15, 2014.
 
     Examples
     --------
@@ -205,7 +243,7 @@ default="plateau"
     >>> clf.transform(X[:3] / 16).shape
     (3, 32)
 
-    """
+    """  # noqa: D301 (the Notes' LaTeX: backslashes doubled, as the \ line continuations need)
 
     _parameter_constraints: dict = {
         **TRAINING_PARAMETER_CONSTRAINTS,

@@ -30,14 +30,15 @@ _SCORE_SEED = 0
     score="the ELBO per sample, in nats",
 )
 class VariationalAutoencoder(BaseAutoencoder):
-    """Variational autoencoder: Gaussian encoder, reparameterised sampling.
+    r"""Variational autoencoder: Gaussian encoder, reparameterised sampling.
 
     The encoder maps x to the mean and log-variance of a Gaussian posterior
     q(z|x) over an ``n_components``-dimensional latent z with a standard
     normal prior; the decoder maps z to p(x|z). Training maximises the
     evidence lower bound (ELBO) ``E_q[log p(x|z)] - beta * KL(q(z|x) || p(z))``
-    with the reparameterisation ``z = mean + exp(log_var / 2) * eps``, the
-    noise ``eps`` drawn from a generator seeded by ``random_state``.
+    with the reparameterisation ``z = mean + exp(log_var / 2) * eps`` [1]_,
+    the noise ``eps`` drawn from a generator seeded by ``random_state`` (see
+    Notes).
 
     The likelihood p(x|z) follows ``loss``: "bce" is a Bernoulli decoder
     (for data in [0, 1], with ``output_activation="sigmoid"``), "mse" a
@@ -54,7 +55,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         Dimension of the latent space.
     beta : float, default=1.0
         Weight of the KL term in the training loss (beta-VAE, Higgins et
-        al. 2017); 1 is the true ELBO. ``score_samples`` always reports the
+        al. 2017 [2]_); 1 is the true ELBO. ``score_samples`` always reports the
         true ELBO.
     hidden_layer_sizes : int or tuple of int, default=(100,)
         Widths of the encoder's hidden layers; the decoder mirrors them.
@@ -86,6 +87,55 @@ class VariationalAutoencoder(BaseAutoencoder):
     --------
     AutoencoderTransformer : The deterministic autoencoder.
     sklearn.decomposition.FactorAnalysis : The linear Gaussian latent model.
+
+    Notes
+    -----
+    The encoder gives the Gaussian posterior
+    :math:`q(z \mid x) = \mathcal{N}(\mu(x), \operatorname{diag} \sigma^2(x))`
+    over :math:`z \in \mathbb{R}^k`, the prior is
+    :math:`p(z) = \mathcal{N}(0, I)`, and the evidence lower bound of a row
+    :math:`x` is
+
+    .. math::
+
+        \mathrm{ELBO}(x) = \mathbb{E}_{q(z \mid x)}\big[\log p(x \mid z)\big]
+            - \mathrm{KL}\big(q(z \mid x) \,\|\, p(z)\big) \le \log p(x),
+
+    with the KL divergence in closed form,
+
+    .. math::
+
+        \mathrm{KL}\big(q(z \mid x) \,\|\, p(z)\big) = \frac{1}{2}
+            \sum_{c=1}^{k} \big(\mu_c^2 + \sigma_c^2 - 1 - \log \sigma_c^2\big).
+
+    With :math:`\hat x(z)` the decoder's mean (``inverse_transform``), the
+    log-likelihood of the :math:`d` features is, for ``loss="bce"``
+    (Bernoulli) and ``loss="mse"`` (Gaussian, of learned variance
+    :math:`\sigma_x^2`, ``exp(module_.decoder_log_var)``; in the units of X),
+
+    .. math::
+
+        \log p(x \mid z) = \sum_{j=1}^{d} \big(x_j \log \hat x_j
+            + (1 - x_j) \log(1 - \hat x_j)\big)
+        \quad \text{or} \quad
+        -\frac{1}{2} \sum_{j=1}^{d} \Big(\frac{(x_j - \hat x_j)^2}{\sigma_x^2}
+            + \log \sigma_x^2 + \log 2\pi\Big).
+
+    Training minimises, on each minibatch, the weighted mean of the negative
+    (beta-)ELBO plus the L2 penalty on the weight matrices :math:`W`,
+
+    .. math::
+
+        L = -\frac{1}{\sum_i w_i} \sum_{i=1}^{n} w_i \Big(\log p(x_i \mid z_i)
+            - \beta \, \mathrm{KL}\big(q(z \mid x_i) \,\|\, p(z)\big)\Big)
+            + \frac{\alpha}{2 \sum_i w_i} \sum_W \|W\|_F^2,
+
+    with one reparameterised draw :math:`z_i = \mu(x_i) + \sigma(x_i) \odot
+    \varepsilon_i`, :math:`\varepsilon_i \sim \mathcal{N}(0, I)`, per row
+    [1]_, :math:`\beta` = ``beta`` and :math:`w_i` the sample weights (1 by
+    default). ``score_samples`` is the ELBO itself (:math:`\beta = 1`), its
+    expectation averaged over 16 draws of :math:`\varepsilon`, the same
+    fixed draws for every row.
 
     References
     ----------
