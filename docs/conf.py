@@ -140,4 +140,11 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "abort_on_example_error": True,
     "matplotlib_animations": False,
+    # "Examples using skae.X" on each API page (the autosummary templates'
+    # minigallery): the examples that use each public skae object.
+    "doc_module": ("skae",),
+    "backreferences_dir": "generated/backreferences",
+    # Names in the examples' code link to their documentation, offline too
+    # (the intersphinx inventories above).
+    "reference_url": {"skae": None},
 }
