@@ -55,6 +55,19 @@ def read_idx(path):
     ------
     ValueError
         If the header is not an IDX header or the data is truncated.
+
+    Examples
+    --------
+    A file of two 2x3 unsigned bytes: magic number ``0 0 0x08 2`` (type
+    uint8, two dimensions), the dimensions as big-endian int32, the data.
+
+    >>> import pathlib, struct, tempfile
+    >>> from skae.datasets import read_idx
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny-idx2-ubyte"
+    >>> _ = path.write_bytes(bytes([0, 0, 0x08, 2]) + struct.pack(">2I", 2, 3) + bytes(range(6)))
+    >>> read_idx(path)
+    array([[0, 1, 2],
+           [3, 4, 5]], dtype=uint8)
     """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
@@ -141,6 +154,33 @@ def load_mnist(path=None, *, cache_dir=None, scale=True):
     ------
     OSError
         If the files are missing and cannot be downloaded (offline).
+
+    Examples
+    --------
+    With no path, the four IDX files are downloaded once (about 11 MB)
+    to the cache folder:
+
+    >>> from skae.datasets import load_mnist
+    >>> # Not run by the doctests: it downloads.
+    >>> mnist = load_mnist()  # doctest: +SKIP
+    >>> mnist.X_train.shape, mnist.X_test.shape  # doctest: +SKIP
+    ((60000, 784), (10000, 784))
+
+    An ``.npz`` file with the arrays of ``keras.datasets.mnist`` loads
+    offline; here a stand-in of three random "images":
+
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> rng = np.random.RandomState(0)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "mnist.npz"
+    >>> images = rng.randint(0, 256, size=(3, 28, 28)).astype(np.uint8)
+    >>> np.savez(path, x_train=images, y_train=np.array([5, 0, 4]),
+    ...          x_test=images[:1], y_test=np.array([7]))
+    >>> data = load_mnist(path)
+    >>> data.X_train.shape, data.X_train.dtype, data.image_shape
+    ((3, 784), dtype('float32'), (1, 28, 28))
+    >>> bool(data.X_train.min() >= 0 and data.X_train.max() <= 1), data.y_test.tolist()
+    (True, [7])
     """
     if path is None:
         folder = Path(cache_dir) if cache_dir is not None else _default_cache()
@@ -184,6 +224,15 @@ def sine_basis(n_points=30):
     Returns
     -------
     basis : ndarray of shape (2, n_points)
+
+    Examples
+    --------
+    >>> from skae.datasets import sine_basis
+    >>> basis = sine_basis(4)
+    >>> basis.shape
+    (2, 4)
+    >>> basis[0].round(3)  # sin x at 0, pi/2, pi and 3 pi/2
+    array([ 0.,  1.,  0., -1.])
     """
     x = np.linspace(0, 2 * np.pi, n_points, endpoint=False)
     return np.stack([np.sin(x), np.sin(2 * x)])
@@ -218,6 +267,16 @@ def make_sine_mixtures(
     coef : ndarray of shape (n_samples, 2)
         Their true coefficients ``(a, b)``; ``X = coef @ sine_basis(n_points)``
         (plus noise).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae.datasets import make_sine_mixtures, sine_basis
+    >>> X, coef = make_sine_mixtures(n_samples=5, n_points=30, random_state=0)
+    >>> X.shape, coef.shape
+    ((5, 30), (5, 2))
+    >>> bool(np.allclose(X, coef @ sine_basis(30)))
+    True
     """
     rng = check_random_state(random_state)
     coef = rng.uniform(-coef_range, coef_range, size=(n_samples, 2))

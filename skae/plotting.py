@@ -55,6 +55,23 @@ def plot_reconstructions(models, X, *, n_images=8, image_shape=None, ax=None, cm
     Returns
     -------
     ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.decomposition import PCA
+    >>> from skae import AutoencoderTransformer
+    >>> from skae.plotting import plot_reconstructions
+    >>> X = load_digits().data / 16
+    >>> models = {
+    ...     "PCA": PCA(n_components=8).fit(X),
+    ...     "autoencoder": AutoencoderTransformer(8, max_iter=3, random_state=0).fit(X),
+    ... }
+    >>> ax = plot_reconstructions(models, X, n_images=5)
+    >>> [label.get_text() for label in ax.get_yticklabels()]
+    ['original', 'PCA', 'autoencoder']
+    >>> ax.get_images()[0].get_array().shape  # 3 rows of 8x8 images, 5 columns
+    (24, 40)
     """
     plt = _pyplot()
     if not isinstance(models, dict):
@@ -96,6 +113,17 @@ def plot_embedding(codes, y=None, *, ax=None, title=None, s=4, cmap="tab10"):
     Returns
     -------
     ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoencoderTransformer
+    >>> from skae.plotting import plot_embedding
+    >>> X, y = load_digits(n_class=3, return_X_y=True)
+    >>> ae = AutoencoderTransformer(n_components=2, max_iter=3, random_state=0)
+    >>> ax = plot_embedding(ae.fit_transform(X / 16), y, title="digits 0-2")
+    >>> ax.get_title(), [text.get_text() for text in ax.get_legend().get_texts()]
+    ('digits 0-2', ['0', '1', '2'])
     """
     plt = _pyplot()
     codes = np.asarray(codes)
@@ -175,6 +203,19 @@ def plot_loss_curve(model, *, ax=None, log=True):
     -------
     ax : matplotlib Axes
         The axes of the training loss.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoencoderTransformer
+    >>> from skae.plotting import plot_loss_curve
+    >>> X = load_digits().data / 16
+    >>> ae = AutoencoderTransformer(8, max_iter=5, early_stopping=True, random_state=0)
+    >>> ax = plot_loss_curve(ae.fit(X))
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['training loss', 'validation score (higher is better)']
+    >>> len(ax.figure.axes)  # the loss and, on its twin, the validation score
+    2
     """
     plt = _pyplot()
     if not hasattr(model, "loss_curve_"):
