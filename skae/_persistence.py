@@ -188,7 +188,8 @@ def save(estimator, path):
     >>> import numpy as np
     >>> import skae
     >>> X = np.random.RandomState(0).rand(50, 6)
-    >>> model = skae.AutoencoderTransformer(2, hidden_layer_sizes=(4,), max_iter=20)
+    >>> model = skae.AutoencoderTransformer(
+    ...     2, hidden_layer_sizes=(4,), max_iter=20, random_state=0)
     >>> model = model.fit(X)
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.skae"
     >>> skae.save(model, path)
