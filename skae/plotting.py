@@ -75,22 +75,51 @@ def plot_reconstructions(models, X, *, n_images=8, image_shape=None, ax=None, cm
     if not isinstance(models, dict):
         models = {type(models).__name__: models}
     X = np.asarray(X)[:n_images]
-    shape = _image_shape(X.shape[1], image_shape)
+    height, width = _image_shape(X.shape[1], image_shape)
     rows = {"original": X}
     for name, model in models.items():
         rows[name] = np.asarray(model.inverse_transform(model.transform(X)))
-    tiles = [
-        np.hstack([row.reshape(-1, *shape)[i] for i in range(len(X))]) for row in rows.values()
-    ]
+    # One picture, the tiles separated by blank (NaN, drawn transparent) gaps.
+    gap = max(1, min(height, width) // 8)
+    picture = np.full((len(rows) * (height + gap) - gap, len(X) * (width + gap) - gap), np.nan)
+    for r, row in enumerate(rows.values()):
+        for c, image in enumerate(row.reshape(-1, height, width)):
+            top, left = r * (height + gap), c * (width + gap)
+            picture[top : top + height, left : left + width] = image
     if ax is None:
-        _, ax = plt.subplots(figsize=(1.0 * len(X), 1.1 * len(rows)))
-    ax.imshow(np.vstack(tiles), cmap=cmap, vmin=min(0, X.min()), vmax=max(1, X.max()))
-    ax.set_yticks([(i + 0.5) * shape[0] for i in range(len(rows))], list(rows))
+        _, ax = plt.subplots(figsize=(1.0 * len(X) + 1.5, 1.1 * len(rows)), layout="constrained")
+    ax.imshow(picture, cmap=cmap, vmin=min(0, X.min()), vmax=max(1, X.max()))
+    centres = [r * (height + gap) + (height - 1) / 2 for r in range(len(rows))]
+    ax.set_yticks(centres, list(rows))
+    ax.tick_params(axis="y", length=0)
     ax.set_xticks([])
+    ax.spines[:].set_visible(False)
     return ax
 
 
-def plot_embedding(codes, y=None, *, ax=None, title=None, s=4, cmap="tab10"):
+def _class_colours(plt, cmap, n_classes):
+    """``n_classes`` distinct colours from ``cmap``.
+
+    A qualitative colour map (a short list of colours, as tab10 or Set1)
+    gives its first ``n_classes`` colours; a continuous one (viridis...) is
+    sampled at evenly spaced points from one end to the other.
+    """
+    from matplotlib.colors import ListedColormap
+
+    if cmap is None:
+        cmap = "tab10" if n_classes <= 10 else "tab20" if n_classes <= 20 else "viridis"
+    colours = plt.get_cmap(cmap)
+    if isinstance(colours, ListedColormap) and colours.N <= 32:
+        if n_classes <= colours.N:
+            return [colours(i) for i in range(n_classes)]
+        raise ValueError(
+            f"The colour map {colours.name!r} has {colours.N} colours for "
+            f"{n_classes} classes; pass a continuous one, e.g. cmap='viridis'."
+        )
+    return [colours(x) for x in np.linspace(0, 1, n_classes)]
+
+
+def plot_embedding(codes, y=None, *, ax=None, title=None, s=4, cmap=None):
     """Scatter plot of 2-D codes, coloured by class.
 
     Parameters
@@ -105,8 +134,11 @@ def plot_embedding(codes, y=None, *, ax=None, title=None, s=4, cmap="tab10"):
         Axes title.
     s : float, default=4
         Marker size.
-    cmap : str, default="tab10"
-        Colour map for the classes.
+    cmap : str or Colormap, default=None
+        Colour map for the classes, one distinct colour each: a qualitative
+        map (tab10, Set1...) gives its colours in order, a continuous one
+        (viridis...) is sampled at evenly spaced points. None picks tab10 for
+        up to 10 classes, tab20 for up to 20, viridis beyond.
 
     Returns
     -------
@@ -128,18 +160,17 @@ def plot_embedding(codes, y=None, *, ax=None, title=None, s=4, cmap="tab10"):
     if codes.ndim != 2 or codes.shape[1] != 2:
         raise ValueError(f"plot_embedding needs 2-D codes, got shape {codes.shape}.")
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 5))
+        _, ax = plt.subplots(figsize=(6, 5), layout="constrained")
     if y is None:
         ax.scatter(codes[:, 0], codes[:, 1], s=s)
     else:
         y = np.asarray(y)
-        colours = plt.get_cmap(cmap)
-        for i, label in enumerate(np.unique(y)):
+        labels = np.unique(y)
+        for colour, label in zip(_class_colours(plt, cmap, len(labels)), labels, strict=True):
             mask = y == label
-            ax.scatter(
-                codes[mask, 0], codes[mask, 1], s=s, color=colours(i % 10), label=str(label)
-            )
-        ax.legend(markerscale=3, fontsize="small", loc="best")
+            ax.scatter(codes[mask, 0], codes[mask, 1], s=s, color=colour, label=str(label))
+        # Outside the axes, on the right, where it hides no point.
+        ax.legend(markerscale=3, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if title:
         ax.set_title(title)
     return ax
@@ -219,7 +250,7 @@ def plot_loss_curve(model, *, ax=None, log=True):
     if not hasattr(model, "loss_curve_"):
         raise ValueError(f"{type(model).__name__} has no loss_curve_: fit it first.")
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.5))
+        _, ax = plt.subplots(figsize=(5, 3.5), layout="constrained")
     loss = np.asarray(model.loss_curve_, dtype=float)
     lines = ax.plot(np.arange(1, len(loss) + 1), loss, color="C0", label="training loss")
     ax.set_xlabel("epoch")

@@ -25,10 +25,15 @@ def test_plot_reconstructions_stacks_one_row_per_model(images):
     ae = AutoencoderTransformer(2, max_iter=2, random_state=0).fit(images)
     pca = PCA(2).fit(images)
     ax = plot_reconstructions({"PCA": pca, "AE": ae}, images, n_images=5)
-    picture = ax.get_images()[0].get_array()
-    assert picture.shape == (3 * 4, 5 * 4)  # 3 rows of 4x4 images, 5 columns
+    picture = np.ma.filled(ax.get_images()[0].get_array(), np.nan)
+    # 3 rows of 4x4 images, 5 columns, one blank pixel between tiles.
+    assert picture.shape == (3 * 4 + 2, 5 * 4 + 4)
     np.testing.assert_allclose(picture[:4, :4], images[0].reshape(4, 4))
+    np.testing.assert_allclose(picture[:4, 5:9], images[1].reshape(4, 4))
+    assert np.isnan(picture[4, :]).all() and np.isnan(picture[:, 4]).all()
     assert [t.get_text() for t in ax.get_yticklabels()] == ["original", "PCA", "AE"]
+    # Each label sits at the middle of its row of tiles.
+    np.testing.assert_allclose(ax.get_yticks(), [1.5, 6.5, 11.5])
 
 
 def test_plot_reconstructions_needs_a_shape_for_non_square_images(images):
@@ -54,6 +59,40 @@ def test_plot_loss_curve(images):
     assert [len(line.get_xdata()) for line in lines] == [4, 4]
     with pytest.raises(ValueError, match="fit it first"):
         plot_loss_curve(AutoencoderTransformer())
+
+
+def _scatter_colours(ax):
+    return [tuple(c.get_facecolor()[0]) for c in ax.collections]
+
+
+@pytest.mark.parametrize("n_classes", [3, 10, 12, 25])
+def test_plot_embedding_gives_each_class_its_own_colour(n_classes, close_figures):
+    codes = np.random.RandomState(0).normal(size=(100, 2))
+    ax = plot_embedding(codes, np.arange(100) % n_classes)
+    assert len(set(_scatter_colours(ax))) == n_classes
+    assert len(ax.get_legend().get_texts()) == n_classes
+
+
+def test_plot_embedding_colours_from_qualitative_and_continuous_maps(close_figures):
+    codes = np.random.RandomState(0).normal(size=(30, 2))
+    y = np.arange(30) % 3
+    tab10 = plt.get_cmap("tab10")
+    assert _scatter_colours(plot_embedding(codes, y)) == [tab10(i) for i in range(3)]
+    # A continuous map is sampled from one end to the other, not at its
+    # first three (nearly identical) entries.
+    viridis = plt.get_cmap("viridis")
+    colours = _scatter_colours(plot_embedding(codes, y, cmap="viridis"))
+    assert colours == [viridis(0.0), viridis(0.5), viridis(1.0)]
+    with pytest.raises(ValueError, match="has 10 colours for 12 classes"):
+        plot_embedding(np.zeros((12, 2)), np.arange(12), cmap="tab10")
+
+
+def test_plot_embedding_legend_is_outside_the_axes(close_figures):
+    codes = np.random.RandomState(0).normal(size=(30, 2))
+    ax = plot_embedding(codes, np.arange(30) % 3)
+    ax.figure.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1
 
 
 @pytest.fixture
