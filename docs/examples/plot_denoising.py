@@ -5,8 +5,10 @@ Denoising: undoing 30% masking
 
 A denoising autoencoder (Vincent et al., 2008) is trained to reconstruct
 clean digits from copies with 30% of their pixels set to zero. Given new
-masked digits, it restores them better than PCA or a plain autoencoder of
-the same size, both fit on clean digits.
+masked test digits, its restorations are measured against the clean digits
+(mean squared error), beside those of PCA and of a plain autoencoder of the
+same size, both fit on clean digits: the denoising autoencoder's error is
+the lowest.
 """
 
 import matplotlib.pyplot as plt
@@ -22,7 +24,14 @@ X_train, X_test = train_test_split(X / 16, test_size=0.25, random_state=0)
 rng = np.random.RandomState(0)
 X_noisy = X_test * (rng.uniform(size=X_test.shape) >= 0.3)  # 30% masking noise
 
-params = dict(n_components=32, hidden_layer_sizes=(128,), max_iter=300, tol=0, random_state=0)
+params = dict(
+    n_components=32,
+    hidden_layer_sizes=(128,),
+    max_iter=60,
+    learning_rate="cosine",
+    learning_rate_init=0.01,
+    random_state=0,
+)
 models = {
     "PCA": PCA(32).fit(X_train),
     "plain autoencoder": AutoencoderTransformer(**params).fit(X_train),
@@ -37,11 +46,12 @@ for name, images in restored.items():
 # %%
 # Clean, masked, and restored test digits.
 rows = {"clean": X_test, "masked": X_noisy, **restored}
-fig, axes = plt.subplots(len(rows), 8, figsize=(8, 1.1 * len(rows)))
+fig, axes = plt.subplots(len(rows), 8, figsize=(9.5, 1.2 * len(rows)), layout="constrained")
 for r, (name, images) in enumerate(rows.items()):
     for c in range(8):
         axes[r, c].imshow(images[c].reshape(8, 8), cmap="gray", vmin=0, vmax=1)
         axes[r, c].set_xticks([])
         axes[r, c].set_yticks([])
-    axes[r, 0].set_ylabel(name, rotation=0, ha="right", fontsize="small")
+    axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize="small")
+fig.suptitle("Test digits with 30% of pixels masked, and their restorations")
 plt.show()

@@ -4,8 +4,9 @@ Undercomplete autoencoder vs PCA, digits
 ========================================
 
 An undercomplete autoencoder squeezes each 8x8 digit through a code of
-``n_components`` numbers, like PCA; with nonlinear layers it reconstructs
-held-out digits better than PCA at every small code size.
+``n_components`` numbers, like PCA. Here one hidden layer of 100 ReLU units,
+trained for 60 epochs, reconstructs held-out digits with a lower error than
+PCA at each code size tried (2, 4, 8 and 16).
 """
 
 import matplotlib.pyplot as plt
@@ -17,6 +18,8 @@ from sklearn.model_selection import train_test_split
 from skae import AutoencoderTransformer
 from skae.plotting import plot_reconstructions
 
+# sphinx_gallery_thumbnail_number = 2
+
 X, y = load_digits(return_X_y=True)
 X_train, X_test = train_test_split(X / 16, test_size=0.25, random_state=0)
 
@@ -26,30 +29,34 @@ def held_out_mse(model):
 
 
 components = [2, 4, 8, 16]
+models = {}
 errors = {"PCA": [], "Autoencoder": []}
 for k in components:
-    errors["PCA"].append(held_out_mse(PCA(k).fit(X_train)))
-    ae = AutoencoderTransformer(k, max_iter=300, tol=0, random_state=0).fit(X_train)
-    errors["Autoencoder"].append(held_out_mse(ae))
+    # A fixed budget of 60 epochs, the learning rate annealed to 0 over it.
+    models[k] = {
+        "PCA": PCA(k).fit(X_train),
+        "Autoencoder": AutoencoderTransformer(
+            k, max_iter=60, learning_rate="cosine", learning_rate_init=0.01, random_state=0
+        ).fit(X_train),
+    }
+    for name, model in models[k].items():
+        errors[name].append(held_out_mse(model))
     pca_mse, ae_mse = errors["PCA"][-1], errors["Autoencoder"][-1]
-    print(f"n_components={k:2d}: PCA {pca_mse:.4f}, autoencoder {ae_mse:.4f}")
+    print(f"n_components={k:2d}: held-out MSE, PCA {pca_mse:.4f}, autoencoder {ae_mse:.4f}")
 
 # %%
 # Reconstruction error against code size.
-fig, ax = plt.subplots(figsize=(5, 3.5))
+fig, ax = plt.subplots(figsize=(5, 3.5), layout="constrained")
 for name, values in errors.items():
     ax.plot(components, values, marker="o", label=name)
 ax.set_xlabel("n_components")
 ax.set_ylabel("held-out MSE per pixel")
+ax.set_title("Reconstruction error of test digits")
 ax.set_xticks(components)
-ax.legend(fontsize="small")
-plt.tight_layout()
+ax.legend()
 
 # %%
 # Test digits (top) and their reconstructions from 8 numbers each.
-models = {
-    "PCA": PCA(8).fit(X_train),
-    "AE": AutoencoderTransformer(8, max_iter=300, tol=0, random_state=0).fit(X_train),
-}
-plot_reconstructions(models, X_test, n_images=10)
+ax = plot_reconstructions(models[8], X_test, n_images=10)
+ax.set_title("Test digits and their reconstructions from 8 numbers")
 plt.show()

@@ -33,10 +33,12 @@ print("principal angles (degrees):", np.array2string(angles, precision=5))
 weights, *_ = np.linalg.lstsq(decoder, true_basis.T, rcond=None)
 fitted = decoder @ weights
 x = np.linspace(0, 2 * np.pi, 30, endpoint=False)
-fig, ax = plt.subplots(figsize=(6, 3.5))
+fig, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
 for i, label in enumerate(["sin x", "sin 2x"]):
-    ax.plot(x, true_basis[i], "o", label=f"{label} (true)")
-    ax.plot(x, fitted[:, i], "-", label=f"{label} from decoder columns")
+    colour = f"C{i}"
+    ax.plot(x, true_basis[i], "o", color=colour, mfc="none", label=f"{label} (true)")
+    ax.plot(x, fitted[:, i], "-", color=colour, label=f"{label} from decoder columns")
+ax.set_xlabel("x")
 ax.set_title(f"largest principal angle {angles.max():.2g} degrees")
-ax.legend(fontsize="small")
+ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
 plt.show()

@@ -23,7 +23,7 @@ vae = VariationalAutoencoder(
     hidden_layer_sizes=(128,),
     output_activation="sigmoid",
     loss="bce",
-    max_iter=200,
+    max_iter=100,
     tol=0,
     random_state=0,
 ).fit(X_train)
@@ -31,8 +31,9 @@ print(f"test ELBO: {vae.score(X_test):.2f} nats per digit")
 samples = vae.sample(24, random_state=0)
 print("samples:", samples.shape)
 
-fig, axes = plt.subplots(3, 8, figsize=(8, 3))
+fig, axes = plt.subplots(3, 8, figsize=(8, 3.4), layout="constrained")
 for ax, image in zip(axes.ravel(), samples, strict=True):
     ax.imshow(image.reshape(8, 8), cmap="gray", vmin=0, vmax=1)
     ax.axis("off")
+fig.suptitle("24 digits decoded from draws of the prior N(0, I)")
 plt.show()
