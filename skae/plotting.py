@@ -134,11 +134,12 @@ def plot_embedding(codes, y=None, *, ax=None, title=None, s=4, cmap=None):
         Axes title.
     s : float, default=4
         Marker size.
-    cmap : str or Colormap, default=None
-        Colour map for the classes, one distinct colour each: a qualitative
-        map (tab10, Set1...) gives its colours in order, a continuous one
-        (viridis...) is sampled at evenly spaced points. None picks tab10 for
-        up to 10 classes, tab20 for up to 20, viridis beyond.
+    cmap : str, default=None
+        Colour map (its name, or a matplotlib ``Colormap``) for the classes,
+        one distinct colour each: a qualitative map (tab10, Set1...) gives
+        its colours in order, a continuous one (viridis...) is sampled at
+        evenly spaced points. None picks tab10 for up to 10 classes, tab20
+        for up to 20, viridis beyond.
 
     Returns
     -------
