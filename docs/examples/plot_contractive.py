@@ -43,6 +43,7 @@ for weight in weights:
         max_iter=40,
         learning_rate="cosine",
         learning_rate_init=0.01,
+        tol=0,
         random_state=0,
     ).fit(X_train)
     mse = np.mean((model.inverse_transform(model.transform(X_test)) - X_test) ** 2)

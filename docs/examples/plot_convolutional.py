@@ -26,7 +26,10 @@ from skae.plotting import plot_reconstructions
 X, _ = load_digits(return_X_y=True)
 X_train, X_test = train_test_split(X / 16, test_size=0.25, random_state=0)
 
-training = dict(max_iter=40, learning_rate="cosine", learning_rate_init=0.01, random_state=0)
+# A fixed budget of 40 epochs, the learning rate annealed to 0 over it.
+training = dict(
+    max_iter=40, learning_rate="cosine", learning_rate_init=0.01, tol=0, random_state=0
+)
 conv = dict(architecture="conv", image_shape=(1, 8, 8), conv_channels=(16,), hidden_layer_sizes=())
 models = {
     "MLP": AutoencoderTransformer(16, **training),

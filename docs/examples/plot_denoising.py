@@ -30,6 +30,7 @@ params = dict(
     max_iter=60,
     learning_rate="cosine",
     learning_rate_init=0.01,
+    tol=0,
     random_state=0,
 )
 models = {

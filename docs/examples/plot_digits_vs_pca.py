@@ -36,7 +36,12 @@ for k in components:
     models[k] = {
         "PCA": PCA(k).fit(X_train),
         "Autoencoder": AutoencoderTransformer(
-            k, max_iter=60, learning_rate="cosine", learning_rate_init=0.01, random_state=0
+            k,
+            max_iter=60,
+            learning_rate="cosine",
+            learning_rate_init=0.01,
+            tol=0,
+            random_state=0,
         ).fit(X_train),
     }
     for name, model in models[k].items():

@@ -23,7 +23,7 @@ X, y = load_digits(return_X_y=True)
 X, y = X[:900], y[:900]
 
 autoencoder = AutoencoderTransformer(
-    max_iter=50, learning_rate="cosine", learning_rate_init=0.01, random_state=0
+    max_iter=50, learning_rate="cosine", learning_rate_init=0.01, tol=0, random_state=0
 )
 pipe = Pipeline(
     [

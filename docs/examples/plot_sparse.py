@@ -31,6 +31,7 @@ common = dict(
     max_iter=60,
     learning_rate="cosine",
     learning_rate_init=0.01,
+    tol=0,
     random_state=0,
 )
 
