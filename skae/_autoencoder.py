@@ -96,8 +96,8 @@ default="plateau"
     max_iter : int, default=400
         Maximum number of epochs (for "lbfgs", of 20 iterations each). A cap,
         not a budget: the relative ``tol`` usually stops training before
-        it (about 250-350 epochs on ``load_digits``).
-    tol : float, default=1e-2
+        it (about 150-170 epochs on ``load_digits``).
+    tol : float, default=5e-2
         Relative tolerance: training stalls when, for more than
         ``n_iter_no_change`` consecutive epochs, the loss (or the validation
         score, with ``early_stopping``) has not improved by at least ``tol``
@@ -309,7 +309,7 @@ default="identity"
         learning_rate_init=0.003,
         learning_rate="plateau",
         max_iter=400,
-        tol=1e-2,
+        tol=5e-2,
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,

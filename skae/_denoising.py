@@ -133,7 +133,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         learning_rate_init=0.003,
         learning_rate="plateau",
         max_iter=400,
-        tol=1e-2,
+        tol=5e-2,
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,

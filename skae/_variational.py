@@ -66,6 +66,12 @@ class VariationalAutoencoder(BaseAutoencoder):
         must be "nearest": samples drawn from the prior have no pooling
         indices to max-unpool with. A callable's encoder output is followed
         by a linear layer to the mean and log-variance.
+    tol : float, default=1e-2
+        Relative tolerance of the stopping rule, as in
+        :class:`AutoencoderTransformer`. The default is kept at its earlier
+        value: the other autoencoders' default was chosen by measuring
+        reconstruction errors (``benchmarks/defaults.py``), not the ELBO,
+        whose magnitude depends on the likelihood and the data.
     **params
         Every other parameter has the meaning and default it has in
         :class:`AutoencoderTransformer` (which also lists the sparse and
