@@ -53,17 +53,23 @@ def _single_sigmoid_layer(encoder):
 def jacobian_frobenius_sq(module, x):
     """Squared Frobenius norm of d encode(x) / dx, per sample: (B, d) -> (B,).
 
-    For a one-layer sigmoid encoder ``h = sigmoid(W x + b)`` it is computed
-    in closed form, ``sum_j (h_j (1 - h_j))^2 ||W_j||^2`` (Rifai et al.,
-    2011), at the cost of one forward pass. Any other encoder goes through
+    For a one-layer sigmoid encoder ``h = sigmoid(W (x - mean) / s + b)``
+    (the module standardises its input: :meth:`EncoderDecoder.set_centre`)
+    it is computed in closed form, ``sum_j (h_j (1 - h_j))^2 ||W_j||^2 / s^2``
+    (Rifai et al., 2011), at the cost of one forward pass. Any other encoder goes through
     autograd, one backward pass per code unit; that is exact as long as
     samples do not interact inside the encoder (no batch normalisation).
     The result is differentiable when gradients are enabled.
     """
     linear = _single_sigmoid_layer(getattr(module, "encoder", None))
     if linear is not None:
-        h = torch.sigmoid(linear(x))  # (B, k)
-        return (h * (1 - h)).pow(2) @ linear.weight.pow(2).sum(dim=1)
+        h = module.encode(x)  # (B, k): the encoder's input is standardised
+        row_norms = linear.weight.pow(2).sum(dim=1)  # (k,)
+        scale = getattr(module, "data_scale", None)
+        if scale is not None:
+            # d((x - mean) / s) / dx = I / s scales every row of W by 1 / s.
+            row_norms = row_norms / scale.pow(2)
+        return (h * (1 - h)).pow(2) @ row_norms
     create_graph = torch.is_grad_enabled()
     # Gradients are needed even under no_grad (evaluation, L-BFGS's loss
     # report), so the Jacobian is always computed with grad mode on.

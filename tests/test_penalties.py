@@ -14,11 +14,16 @@ def autograd_jacobian_sq(encode, x):
     return jac.pow(2).sum()
 
 
-def test_closed_form_jacobian_matches_autograd():
+@pytest.mark.parametrize("centred", [False, True])
+def test_closed_form_jacobian_matches_autograd(centred):
     gen = torch.Generator().manual_seed(0)
     module = EncoderDecoder(
         nn.Sequential(nn.Linear(5, 3), nn.Sigmoid()), nn.Linear(3, 5), "identity"
     )
+    if centred:
+        # As fitted estimators' modules: input standardised by mean_ and a
+        # scale far from 1, which the closed form must differentiate through.
+        module.set_centre(torch.randn(5, generator=gen), torch.zeros(5), torch.tensor(0.27))
     x = torch.randn(4, 5, generator=gen)
     fast = jacobian_frobenius_sq(module, x)
     exact = torch.stack([autograd_jacobian_sq(module.encode, row) for row in x])
