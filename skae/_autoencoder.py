@@ -1,15 +1,16 @@
 """AutoencoderTransformer: the autoencoder, with its sparse and contractive forms."""
 
-from numbers import Real
+from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._autoencoder_base import BaseAutoencoder
 from ._docstrings import document_fitted_attributes
-from ._estimator import store_parameters
+from ._estimator import _FLOAT32_MAX, store_parameters
 from ._layers import ACTIVATIONS
-from ._nets import build_autoencoder
+from ._nets import MLPAutoencoder, build_autoencoder
 from ._penalties import jacobian_frobenius_sq, kl_sparsity, l1_activity, weighted_mean
+from ._pretraining import LayerStack, pretrain_stack
 
 _SIGMOIDS = ("logistic", "sigmoid")
 
@@ -181,6 +182,26 @@ default="identity"
     tied_weights : bool, default=False
         Decode with the transposed encoder weights (MLP only): half the
         weights, and the classic form of contractive autoencoders.
+    pretrain_max_iter : int, default=0
+        Epochs of greedy layer-wise pretraining per encoder layer before
+        the whole network trains (Hinton & Salakhutdinov [1]_ pretrained
+        theirs with RBMs; MLP architecture only). Bottom up, each encoder
+        layer and the decoder layer that mirrors it (its transpose with
+        ``tied_weights``) train as a shallow autoencoder of the codes of the
+        layers below it: the first layer reconstructs X with ``loss``, the
+        others their input codes (binary cross-entropy for codes in [0, 1],
+        squared error otherwise), from clean input as the whole network
+        (:class:`DenoisingAutoencoder`: from corrupted input). The code
+        penalties wait for the whole network; ``sample_weight`` weighs the
+        rows in both; with ``early_stopping``, pretraining does not see the
+        validation split.
+        A fresh fit pretrains (so does the first ``partial_fit`` call), a
+        ``warm_start`` fit or a later ``partial_fit`` call does not. 0
+        skips pretraining.
+    pretrain_learning_rate_init : float, default=None
+        Learning rate of pretraining (None: ``learning_rate_init``). Each
+        layer follows the ``learning_rate`` schedule on its own ("cosine":
+        annealed over ``pretrain_max_iter`` epochs).
 
     Attributes
     ----------
@@ -192,6 +213,10 @@ default="identity"
         Names of features seen during fit, when X has string column names.
     n_components_ : int
         Size of the code of the fitted model.
+    pretrain_loss_curves_ : list of list of float
+        Pretraining loss after each epoch, one list per encoder layer,
+        bottom up (empty lists when ``pretrain_max_iter=0``; an empty list
+        for a convolutional or callable ``architecture``).
     <fitted attributes of training>
 
     See Also
@@ -293,6 +318,8 @@ default="identity"
         "sparsity_weight": [Interval(Real, 0, None, closed="left")],
         "contractive_weight": [Interval(Real, 0, None, closed="left")],
         "tied_weights": ["boolean"],
+        "pretrain_max_iter": [Interval(Integral, 0, None, closed="left")],
+        "pretrain_learning_rate_init": [Interval(Real, 0, _FLOAT32_MAX, closed="right"), None],
     }
 
     def __init__(
@@ -328,6 +355,8 @@ default="identity"
         sparsity_weight=0.1,
         contractive_weight=0.0,
         tied_weights=False,
+        pretrain_max_iter=0,
+        pretrain_learning_rate_init=None,
     ):
         store_parameters(self, locals())
 
@@ -359,6 +388,27 @@ default="identity"
                 "tied_weights=True applies to architecture='mlp' only, got "
                 f"architecture={self.architecture!r}."
             )
+        if self.pretrain_max_iter and self.architecture != "mlp":
+            raise ValueError(
+                f"pretrain_max_iter={self.pretrain_max_iter} pretrains the layers of "
+                "architecture='mlp' only, got "
+                f"architecture={self.architecture!r}: set pretrain_max_iter=0."
+            )
+
+    def _pretrain(self, net, data, order_generator, noise_generator):
+        """Greedy layer-wise pretraining of an MLP's encoder and decoder layers."""
+        if not isinstance(net, MLPAutoencoder):  # pretrain_max_iter is 0 (checked)
+            return {"pretrain_loss_curves_": []}
+        X, *others = data.train_arrays
+        stack = LayerStack(
+            net.layer_autoencoder,
+            net.n_layers,
+            corrupt=lambda k, batch, generator: self._corrupt(batch, generator),
+            input_loss=self._reconstruction_loss,
+        )
+        weights = others[0] if data.weighted else None
+        curves = pretrain_stack(self, stack, X, weights, order_generator, noise_generator)
+        return {"pretrain_loss_curves_": curves}
 
     def _loss(self, module, X_input, X_target, generator, sample_weight=None):
         code, logits = module.encode_decode(X_input)  # (B, k), (B, d)

@@ -30,7 +30,10 @@ class DenoisingAutoencoder(AutoencoderTransformer):
     overcomplete (``n_components > n_features``) when ``noise_level > 0``.
 
     All parameters of :class:`AutoencoderTransformer` apply (sparse,
-    contractive, convolutional, tied weights); the two below are new.
+    contractive, convolutional, tied weights); with ``pretrain_max_iter``,
+    each layer's pretraining undoes the same corruption of its own input,
+    codes included: a stacked denoising autoencoder [2]_. The two below are
+    new.
 
     Parameters
     ----------
@@ -152,6 +155,8 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         sparsity_weight=0.1,
         contractive_weight=0.0,
         tied_weights=False,
+        pretrain_max_iter=0,
+        pretrain_learning_rate_init=None,
     ):
         store_parameters(self, locals())
 

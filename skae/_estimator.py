@@ -161,6 +161,7 @@ class FitData:
     weighted: bool = False  # the last of ``arrays`` holds sample weights
     sample_weight: object = None  # of the rows of ``X``, when given
     attributes: dict = field(default_factory=dict)
+    train_arrays: tuple = None  # ``arrays`` less the validation split, set by _main_phase
 
 
 @dataclass
@@ -270,6 +271,7 @@ class TorchEstimator:
         arrays, val_arrays = data.arrays, None
         if self.early_stopping and not incremental:
             arrays, val_arrays = self._validation_split(data, seed)
+        data.train_arrays = arrays  # what pretraining may see: no validation rows
         device = next(net.parameters()).device
         return Phase(
             module=net,

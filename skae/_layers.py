@@ -217,6 +217,16 @@ class TiedDecoder(nn.Module):
             for bias in self.biases:
                 bias.zero_()
 
+    def layer(self, j):
+        """Decoder layer ``j`` alone (decoder order), sharing its weights and bias.
+
+        The mirror of encoder layer ``len(layers) - 1 - j``, for greedy
+        pretraining: training it trains this decoder in place.
+        """
+        single = TiedDecoder([self._tied[len(self._tied) - 1 - j]], "identity")
+        single.biases = nn.ParameterList([self.biases[j]])  # shared, not copied
+        return single
+
     def forward(self, code):
         """(B, n_code) -> (B, n_in of the first tied layer)."""
         h = code

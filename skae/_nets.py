@@ -114,6 +114,45 @@ class MLPAutoencoder(EncoderDecoder):
             decoder = mlp([n_components, *hidden[::-1], n_features], activation)
         super().__init__(encoder, decoder, output_activation)
 
+    @property
+    def n_layers(self):
+        """Number of encoder layers (``Linear`` maps), code layer included."""
+        return len(linear_layers(self.encoder))
+
+    def layer_autoencoder(self, k):
+        """Encoder layer ``k`` and its mirror in the decoder, as a shallow autoencoder.
+
+        For greedy layer-wise pretraining (Hinton & Salakhutdinov 2006):
+        its code is encoder layer ``k`` with the activation after it (the
+        code activation for the last layer), and it reconstructs its own
+        input through the decoder layer that mirrors it, before that
+        layer's activation (logits). Training it trains the net in place:
+        it holds the net's own layers (tied weights: their transposes and
+        the decoder's biases). Layer 0 reads raw rows: it standardises and
+        un-standardises them as the net does, and has its output activation.
+        """
+        blocks = _blocks_of(self.encoder)
+        mirror = len(blocks) - 1 - k  # decoder order
+        if isinstance(self.decoder, TiedDecoder):
+            decoder = self.decoder.layer(mirror)
+        else:
+            decoder = linear_layers(self.decoder)[mirror]
+        autoencoder = EncoderDecoder(blocks[k], decoder)
+        if k == 0:
+            autoencoder.output_activation = self.output_activation
+            autoencoder.set_centre(self.input_mean, self.output_offset, self.data_scale)
+        return autoencoder
+
+
+def _blocks_of(stack):
+    """A ``Sequential`` of Linear and activation modules, as one block per ``Linear``."""
+    blocks = []
+    for module in stack:
+        if isinstance(module, nn.Linear):
+            blocks.append([])
+        blocks[-1].append(module)
+    return [nn.Sequential(*block) for block in blocks]
+
 
 class ConvAutoencoder(EncoderDecoder):
     """A :class:`~skae._layers.ConvEncoder` and its mirror decoder.

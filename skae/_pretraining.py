@@ -1,9 +1,14 @@
-"""Greedy layer-wise denoising pretraining of the stacked classifier's net.
+"""Greedy layer-wise pretraining: each layer of a net, bottom up, as a shallow autoencoder.
 
-Each hidden layer, bottom up, is one phase of the estimator's fit sequence:
-a tied-weights denoising autoencoder of the codes of the layers below it
-(Vincent et al. 2010).
+Each layer is one phase of the estimator's fit sequence, trained on the
+codes of the layers below it: a tied-weights denoising autoencoder for the
+stacked classifier (Vincent et al. 2010), an encoder layer with its
+mirrored decoder layer for the MLP autoencoders (Hinton & Salakhutdinov
+2006). Fine-tuning the whole net is the main phase.
 """
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import scipy.sparse as sp
 import torch.nn.functional as F
@@ -15,13 +20,51 @@ from ._penalties import weighted_mean
 from ._settings import corruption_levels
 from ._tensors import BatchSource, predict_in_batches
 
-__all__ = ["pretrain_layers"]
+__all__ = ["LayerStack", "pretrain_layers", "pretrain_stack"]
+
+
+@dataclass
+class LayerStack:
+    """What greedy pretraining needs of a net and its estimator.
+
+    ``layer_autoencoder(k)`` is layer ``k`` as an
+    :class:`~skae._nets.EncoderDecoder` whose training trains the net in
+    place (``encode``: the layer's code of its input; ``forward``: the
+    reconstruction logits of that input); ``corrupt(k, batch, generator)``
+    the training input of layer ``k`` made from a clean batch;
+    ``input_loss(module, logits, clean, weights)``, when given, the loss of
+    layer 0 (the estimator's own reconstruction loss of raw rows). Every
+    other layer reconstructs its input with the binary cross-entropy when
+    that input lies in [0, 1] (sigmoid codes), else with the squared error.
+    """
+
+    layer_autoencoder: Callable
+    n_layers: int
+    corrupt: Callable
+    input_loss: Callable = None
 
 
 def pretrain_layers(estimator, net, X, sample_weight, order_generator, noise_generator):
-    """Pretrain ``net.hidden`` in place; returns the loss curve of each layer.
+    """The stacked classifier's pretraining: ``net.hidden`` as tied denoising autoencoders.
 
-    ``sample_weight`` (or None) weighs the rows of ``X`` in every layer's loss.
+    Each layer's input is corrupted by masking noise at its level of
+    ``estimator.corruption_levels``. Returns the loss curve of each layer.
+    """
+    levels = corruption_levels(estimator.corruption_levels, len(net.hidden))
+    stack = LayerStack(
+        net.layer_autoencoder, len(levels), lambda k, x, g: mask_noise(x, levels[k], g)
+    )
+    return pretrain_stack(estimator, stack, X, sample_weight, order_generator, noise_generator)
+
+
+def pretrain_stack(estimator, stack, X, sample_weight, order_generator, noise_generator):
+    """Pretrain the layers of ``stack`` in place, bottom up; returns each one's loss curve.
+
+    ``estimator`` gives ``pretrain_max_iter`` epochs per layer (0: nothing
+    is trained, and every curve is empty) and ``pretrain_learning_rate_init``
+    (None: ``learning_rate_init``); its other training settings apply as
+    they do to the main phase. ``sample_weight`` (or None) weighs the rows
+    of ``X`` in every layer's loss.
 
     Layer k trains on the codes of layers < k, computed once per layer (in
     batches, without gradients) rather than on the fly: it costs one
@@ -29,39 +72,51 @@ def pretrain_layers(estimator, net, X, sample_weight, order_generator, noise_gen
     batch and epoch. ``KeyboardInterrupt`` propagates: nothing goes on to
     the next layer.
     """
-    levels = corruption_levels(estimator.corruption_levels, len(net.hidden))
-    curves = [[] for _ in levels]
-    device = net.head.weight.device
-    inputs = X  # input of layer k: X, then the codes of layer k - 1
-    for k, level in enumerate(levels if estimator.pretrain_max_iter else ()):
-        if k > 0:
-            below = BatchSource(inputs, device)
-            layer_below = net.hidden[k - 1]
-            inputs = predict_in_batches(lambda x, f=layer_below: net.activation(f(x)), below)
-        phase = _layer_phase(estimator, net, k, inputs, sample_weight, level, noise_generator)
+    curves = [[] for _ in range(stack.n_layers)]
+    inputs, below = X, None  # input of layer k: X, then the codes of layer k - 1
+    for k in range(stack.n_layers if estimator.pretrain_max_iter else 0):
+        autoencoder = stack.layer_autoencoder(k)
+        device = next(autoencoder.parameters()).device
+        if below is not None:
+            inputs = predict_in_batches(below.encode, BatchSource(inputs, device))
+        phase = _layer_phase(
+            estimator, stack, k, autoencoder, inputs, sample_weight, noise_generator
+        )
         curves[k] = list(estimator._run_phase(phase, order_generator, X).loss_curve)
+        below = autoencoder
     return curves
 
 
-def _layer_phase(estimator, net, k, inputs, sample_weight, level, noise_generator):
-    """Layer ``k`` as a tied denoising autoencoder of ``inputs``."""
-    autoencoder = net.layer_autoencoder(k)
+def _code_loss(inputs):
+    """The reconstruction loss of a layer whose input is ``inputs``."""
     # Pixels and sigmoid codes are probabilities: cross-entropy, as in
     # Vincent et al.; anything else: squared error.
     values = inputs.data if sp.issparse(inputs) else inputs
     use_bce = values.size == 0 or (values.min() >= 0 and values.max() <= 1)
 
-    def loss_fn(module, batch):
-        clean, weights = batch[0], (batch[1] if len(batch) > 1 else None)
-        logits = module(mask_noise(clean, level, noise_generator))
+    def loss(module, logits, clean, weights):
         if use_bce:
             losses = F.binary_cross_entropy_with_logits(logits, clean, reduction="none")
         else:
             losses = (logits - clean).pow(2)
         return weighted_mean(losses.mean(dim=1), weights)
 
-    learning_rate = estimator.pretrain_learning_rate_init
-    device = autoencoder.decoder.biases[0].device
+    return loss
+
+
+def _layer_phase(estimator, stack, k, autoencoder, inputs, sample_weight, noise_generator):
+    """Layer ``k`` as a shallow autoencoder of ``inputs``."""
+    layer_loss = stack.input_loss if k == 0 and stack.input_loss else _code_loss(inputs)
+
+    def loss_fn(module, batch):
+        clean, weights = batch[0], (batch[1] if len(batch) > 1 else None)
+        logits = module(stack.corrupt(k, clean, noise_generator))
+        return layer_loss(module, logits, clean, weights)
+
+    learning_rate, parameter = estimator.pretrain_learning_rate_init, "pretrain_learning_rate_init"
+    if learning_rate is None:
+        learning_rate, parameter = estimator.learning_rate_init, "learning_rate_init"
+    device = next(autoencoder.parameters()).device
     sources = (BatchSource(inputs, device),)
     if sample_weight is not None:
         sources += (BatchSource(sample_weight, device),)
@@ -73,5 +128,5 @@ def _layer_phase(estimator, net, k, inputs, sample_weight, level, noise_generato
         optimizer=make_optimizer(estimator.solver, autoencoder.parameters(), learning_rate),
         config=estimator._config(inputs.shape[0], False, max_epochs, learning_rate, weighted),
         name=f"Pretraining layer {k + 1}",
-        learning_rate_param="pretrain_learning_rate_init",
+        learning_rate_param=parameter,
     )

@@ -76,7 +76,10 @@ class VariationalAutoencoder(BaseAutoencoder):
         Every other parameter has the meaning and default it has in
         :class:`AutoencoderTransformer` (which also lists the sparse and
         contractive penalties that this class does not take: its KL term
-        already regularises the code).
+        already regularises the code; nor does it take the layer-wise
+        pretraining, ``pretrain_max_iter``: its code layer outputs the
+        posterior's mean and log-variance, and its decoder reads a sample
+        of z, which no shallow deterministic autoencoder trains).
 
     Attributes
     ----------
