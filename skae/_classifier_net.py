@@ -14,10 +14,14 @@ class StackedNet(nn.Module):
     ``forward`` returns the class logits; ``encode`` the output of the top
     hidden layer (the input itself when there is none: a linear softmax
     classifier). :meth:`layer_autoencoder` wraps one hidden layer for
-    greedy pretraining.
+    greedy pretraining. With ``decoder=True`` the net also holds
+    ``decoder``, the stack's mirror through the transposed weights of the
+    hidden layers (:class:`~skae._layers.TiedDecoder`), for the
+    semi-supervised reconstruction term; it owns only its biases, which
+    the greedy pretraining trains.
     """
 
-    def __init__(self, n_features, hidden_layer_sizes, n_classes, activation):
+    def __init__(self, n_features, hidden_layer_sizes, n_classes, activation, decoder=False):
         super().__init__()
         sizes = [n_features, *hidden_layer_sizes]
         self.hidden = nn.ModuleList(
@@ -27,6 +31,10 @@ class StackedNet(nn.Module):
         self.activation_name = activation
         self.activation = make_activation(activation)  # stateless: shared by all layers
         self.head = nn.Linear(sizes[-1], n_classes)
+        if decoder and hidden_layer_sizes:
+            # Registered last, so that the other layers' initial weights are
+            # drawn as in a net without it (its biases start at zero).
+            self.decoder = TiedDecoder(list(self.hidden), activation)
 
     def encode(self, x, n_layers=None, hidden_dropout=0.0, input_dropout=0.0, generator=None):
         """Output of the first ``n_layers`` hidden layers (all by default).
@@ -50,9 +58,14 @@ class StackedNet(nn.Module):
         Its code is ``activation(layer(x))`` and its reconstruction goes
         through the layer's transposed weights (Vincent et al. 2010).
         Training it trains the layer in place. The decoder's bias starts at
-        zero; the result lives on the layer's device.
+        zero, or is the net's ``decoder`` bias of that layer when the net
+        has a decoder (so that fine-tuning starts from what pretraining
+        learned); the result lives on the layer's device.
         """
         layer = self.hidden[k]
         decoder = TiedDecoder([layer], self.activation_name)
+        if hasattr(self, "decoder"):
+            # The decoder's biases run top down: layer k's is (n - 1 - k).
+            decoder.biases[0] = self.decoder.biases[len(self.hidden) - 1 - k]
         autoencoder = EncoderDecoder(nn.Sequential(layer, self.activation), decoder)
         return autoencoder.to(layer.weight.device)

@@ -2,7 +2,6 @@
 
 from numbers import Integral, Real
 
-import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from sklearn.base import (
@@ -29,17 +28,12 @@ from ._labels import labelled_fit_data
 from ._layers import ACTIVATIONS
 from ._penalties import weighted_mean
 from ._pretraining import pretrain_layers
+from ._semi_supervised import check_semi_supervised, semi_supervised_phase, uses_unlabelled
 from ._settings import corruption_levels
 
 
-def _in_unit_interval(values):
-    """Whether all entries of a dense or sparse array lie in [0, 1]."""
-    values = values.data if sp.issparse(values) else values
-    return values.size == 0 or (values.min() >= 0 and values.max() <= 1)
-
-
 @document_fitted_attributes(
-    loss="the cross-entropy of the labelled samples",
+    loss="the cross-entropy of the labelled samples (and the semi-supervised terms)",
     score="the accuracy",
     epochs="fine-tuning epochs",
     samples_seen=" in fine-tuning (pretraining does not count)",
@@ -124,6 +118,29 @@ default="plateau"
         Dropout probability of the input features during fine-tuning (0.2
         in Srivastava et al. 2014 [3]_): masking noise, as in pretraining, that
         keeps the fine-tuned network robust to missing pixels.
+    reconstruction_weight : float, default=0.0
+        Weight of a denoising reconstruction term in fine-tuning (see
+        Notes), which lets the unlabelled samples shape fine-tuning too,
+        not only pretraining: every sample, labelled or not, goes through
+        the hidden layers with ``input_dropout`` and ``dropout``, and a
+        decoder mirroring them through their transposed weights (the
+        pretrained ones, with the biases pretraining learned) reconstructs
+        the clean input. 0 (the default): fine-tuning on the labels only,
+        as without this parameter. With a term > 0 (this one or
+        ``consistency_weight``), an epoch is one pass over every sample,
+        each batch holding ``batch_size`` samples and as many labelled ones
+        (drawn in turn: few labels are seen many times an epoch). Needs a
+        hidden layer. A fit with 0 has no decoder, so ``warm_start`` and
+        ``partial_fit`` cannot turn it on later (refit instead); turning
+        it off later fine-tunes on the labels again.
+    consistency_weight : float, default=0.0
+        Weight of a consistency term in fine-tuning (see Notes): the
+        Kullback-Leibler divergence from the prediction on each clean
+        sample, labelled or not, to the prediction on its corrupted copy
+        (``input_dropout``, ``dropout``), as in the Pi-model and the
+        ladder network's top-layer cost [4]_. It needs some corruption
+        (without, the term is 0). Same epochs and batches as
+        ``reconstruction_weight``.
     tol : float, default=3e-3
         Relative tolerance: a phase stalls when, for more than
         ``n_iter_no_change`` epochs, its loss (or the validation accuracy,
@@ -146,7 +163,8 @@ default="plateau"
         state, without pretraining again. The labels must come from
         ``classes_``.
     unlabeled : int, float, str or None, default=-1
-        Label of the unlabelled samples: they are used in pretraining only.
+        Label of the unlabelled samples: they are used in pretraining (and
+        by ``reconstruction_weight`` and ``consistency_weight``) only.
         As in ``SelfTrainingClassifier``, ``-1`` means "unlabelled", so with
         the default a class really called ``-1`` (e.g. labels ``{-1, 1}``)
         is not learned: pass ``unlabeled=None`` to treat every label as a
@@ -219,6 +237,29 @@ default="plateau"
     The L2 penalty covers the weight matrices :math:`W`, not the biases,
     divided by the minibatch's total weight as in ``MLPClassifier``.
 
+    With ``reconstruction_weight`` :math:`\\lambda` or
+    ``consistency_weight`` :math:`\\mu` > 0, each minibatch pairs rows
+    :math:`j` of all the samples :math:`U` (labelled or not, weights
+    :math:`v_j`) with the labelled rows :math:`i` above, and adds to
+    :math:`L`
+
+    .. math::
+
+        \\frac{\\lambda}{\\sum_j v_j} \\sum_{j \\in U} v_j\\, \\ell(g(\\tilde h_j), x_j)
+        + \\frac{\\mu}{\\sum_j v_j} \\sum_{j \\in U} v_j \\sum_c q_{jc}
+            \\log \\frac{q_{jc}}{\\tilde q_{jc}},
+
+    where :math:`\\tilde h_j` is the top hidden layer's output for row
+    :math:`x_j` with ``input_dropout`` and ``dropout`` applied, :math:`g` the
+    decoder (:math:`g(h) = W_1^\\top \\phi(\\cdots \\phi(W_L^\\top h + c_L)
+    \\cdots) + c_1`, the pretrained :math:`W_l` and :math:`c_l`), :math:`\\ell`
+    pretraining's per-feature cross-entropy or squared error above (on the
+    input :math:`x_j`), :math:`\\tilde q_j` the softmax of the head's
+    logits on :math:`\\tilde h_j` and :math:`q_j` that of the clean row (a
+    constant target). A sample's weight thus counts in every term it is in:
+    a labelled sample in all three, an unlabelled one in the last two; the
+    L2 penalty is still divided by the labelled rows' total weight.
+
     References
     ----------
     .. [1] P. Vincent, H. Larochelle, I. Lajoie, Y. Bengio and P.-A. Manzagol,
@@ -229,6 +270,8 @@ default="plateau"
     .. [3] N. Srivastava, G. Hinton, A. Krizhevsky, I. Sutskever and
        R. Salakhutdinov, "Dropout: a simple way to prevent neural networks
        from overfitting", JMLR 15, 2014.
+    .. [4] A. Rasmus, H. Valpola, M. Honkala, M. Berglund and T. Raiko,
+       "Semi-supervised learning with ladder networks", NIPS 2015.
 
     Examples
     --------
@@ -242,6 +285,15 @@ default="plateau"
     (3, 10)
     >>> clf.transform(X[:3] / 16).shape
     (3, 32)
+
+    Semi-supervised: 100 labels, the other digits unlabelled (``-1``) but
+    reconstructed in each epoch of fine-tuning, a pass over all of them:
+
+    >>> y_few = y.copy()
+    >>> y_few[100:] = -1
+    >>> semi = clf.set_params(reconstruction_weight=1.0).fit(X / 16, y_few)
+    >>> semi.n_iter_, semi.t_
+    (5, 8985)
 
     """  # noqa: D301 (the Notes' LaTeX: backslashes doubled, as the \ line continuations need)
 
@@ -259,6 +311,8 @@ default="plateau"
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "unlabeled": [None, Real, str],
+        "reconstruction_weight": [Interval(Real, 0, _FLOAT32_MAX, closed="both")],
+        "consistency_weight": [Interval(Real, 0, _FLOAT32_MAX, closed="both")],
     }
     _main_phase_name = "Fine-tuning"
 
@@ -278,6 +332,8 @@ default="plateau"
         learning_rate="plateau",
         dropout=0.0,
         input_dropout=0.0,
+        reconstruction_weight=0.0,
+        consistency_weight=0.0,
         tol=3e-3,
         shuffle=True,
         early_stopping=False,
@@ -301,9 +357,12 @@ default="plateau"
         n_layers = len(as_layer_sizes(self.hidden_layer_sizes))
         corruption_levels(self.corruption_levels, n_layers)
         fitted_classes = self.classes_ if continuing else None
-        return labelled_fit_data(
+        decoder = check_semi_supervised(self, n_layers, self.module_ if continuing else None)
+        data = labelled_fit_data(
             X, y, sample_weight, self.unlabeled, fitted_classes, incremental, classes, n_layers
         )
+        data.attributes["_decoder_"] = decoder  # the net's shape, for _rebuild_net
+        return data
 
     # ------------------------------------------------------------------ fit
 
@@ -367,8 +426,18 @@ default="plateau"
     def _build_net(self, data):
         sizes = as_layer_sizes(self.hidden_layer_sizes)
         return StackedNet(
-            data.X.shape[1], sizes, len(data.attributes["classes_"]), self.activation
+            data.X.shape[1],
+            sizes,
+            len(data.attributes["classes_"]),
+            self.activation,
+            decoder=data.attributes.get("_decoder_", False),
         )
+
+    def _main_phase(self, net, data, seed, incremental, noise_generator, history):
+        phase = super()._main_phase(net, data, seed, incremental, noise_generator, history)
+        if uses_unlabelled(self):
+            phase = semi_supervised_phase(self, phase, data, seed, incremental, noise_generator)
+        return phase
 
     def _pretrain(self, net, data, order_generator, noise_generator):
         curves = pretrain_layers(
@@ -382,8 +451,9 @@ default="plateau"
         return weighted_mean(F.cross_entropy(logits, y, reduction="none"), sample_weight)
 
     def _batch_scores(self, module, batch):
-        # Early stopping watches the validation accuracy, as MLPClassifier.
-        X, y = batch
+        # Early stopping watches the validation accuracy, as MLPClassifier
+        # (the loop weighs it by the batch's last source, when weighted).
+        X, y = batch[0], batch[1]
         return (module(X).argmax(dim=1) == y).to(X.dtype)
 
     # ------------------------------------------------------------- inference
