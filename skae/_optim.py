@@ -9,6 +9,7 @@ __all__ = [
     "SOLVERS",
     "CosineSchedule",
     "current_learning_rate",
+    "fused_or_default",
     "make_optimizer",
     "schedule_for_call",
     "set_learning_rate",
@@ -29,15 +30,19 @@ def make_optimizer(solver, parameters, learning_rate):
     """Optimizer called ``solver`` ("adam", "sgd", "rmsprop", "adamw", "lbfgs").
 
     ``learning_rate`` is ignored by "lbfgs", whose line search sets the steps.
+    Adam, AdamW and SGD use torch's fused kernels where the parameters'
+    device has them (:func:`fused_or_default`).
     """
     parameters = list(parameters)
     if solver == "adam":
-        return torch.optim.Adam(parameters, lr=learning_rate)
+        return fused_or_default(torch.optim.Adam, parameters, lr=learning_rate)
     if solver == "adamw":
-        return torch.optim.AdamW(parameters, lr=learning_rate)
+        return fused_or_default(torch.optim.AdamW, parameters, lr=learning_rate)
     if solver == "sgd":
         # sklearn's MLP defaults: momentum 0.9 with Nesterov.
-        return torch.optim.SGD(parameters, lr=learning_rate, momentum=0.9, nesterov=True)
+        return fused_or_default(
+            torch.optim.SGD, parameters, lr=learning_rate, momentum=0.9, nesterov=True
+        )
     if solver == "rmsprop":
         return torch.optim.RMSprop(parameters, lr=learning_rate)
     if solver == "lbfgs":
@@ -49,6 +54,26 @@ def make_optimizer(solver, parameters, learning_rate):
             parameters, lr=1.0, max_iter=LBFGS_ITERATIONS_PER_EPOCH, line_search_fn="strong_wolfe"
         )
     raise ValueError(f"Unknown solver {solver!r}; expected one of {SOLVERS}.")
+
+
+def fused_or_default(optimizer_class, parameters, **settings):
+    """``optimizer_class(parameters, fused=True, **settings)``, or without ``fused`` if refused.
+
+    The fused step updates each parameter and its moments in one pass, where
+    torch's default on the CPU runs about eight whole-tensor operations per
+    parameter: on MNIST 784-256-64 at batch 256, Adam's step took 0.24 ms
+    instead of 0.66 ms, a tenth of the batch (benchmarks/throughput.py). It
+    is elementwise, so its result does not depend on the thread count, and
+    it is the same from run to run. torch refuses it for parameters on a
+    device without fused kernels, or not floating point: those get the
+    default implementation.
+    """
+    if parameters and all(p.is_floating_point() for p in parameters):
+        try:
+            return optimizer_class(parameters, fused=True, **settings)
+        except RuntimeError:  # no fused kernel for this device
+            pass
+    return optimizer_class(parameters, **settings)
 
 
 def schedule_for_call(learning_rate, incremental):

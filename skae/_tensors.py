@@ -18,6 +18,7 @@ from ._blocks import row_blocks
 __all__ = [
     "BatchSource",
     "Rows",
+    "batch_buffers",
     "batch_indices",
     "get_batch",
     "inference_batch_size",
@@ -165,13 +166,17 @@ class BatchSource:
         elif not stream:
             self._tensor, self._rows = _to_tensor(np.asarray(data), device, dtype, rows)
 
-    def take(self, index):
-        """Rows at ``index`` (a 1-D LongTensor, best already on ``device``)."""
+    def take(self, index, out=None):
+        """Rows at ``index`` (a 1-D LongTensor, best already on ``device``).
+
+        ``out``: a tensor of the rows' shape that a dense source gathers them
+        into (see :meth:`buffer`); sources converted batch by batch ignore it.
+        """
         if self._tensor is not None:
             index = index.to(self.device)
             if self._rows is not None:
                 index = self._rows[index]
-            return self._tensor.index_select(0, index)
+            return torch.index_select(self._tensor, 0, index, out=out)
         index = index.cpu().numpy()
         return self._host_rows(index if self._rows is None else self._rows[index])
 
@@ -183,6 +188,17 @@ class BatchSource:
             return self._tensor.index_select(0, self._rows[start:stop])
         rows = slice(start, stop) if self._rows is None else self._rows[start:stop]
         return self._host_rows(rows)
+
+    def buffer(self, batch_size):
+        """An empty batch of up to ``batch_size`` rows for :meth:`take`, or None.
+
+        None for the sources that make a new tensor per batch anyway
+        (scipy.sparse and streamed data, densified or converted per batch).
+        """
+        if self._tensor is None:
+            return None
+        n_rows = min(batch_size, self.n_samples)
+        return self._tensor.new_empty((n_rows, *self._tensor.shape[1:]))
 
     def _host_rows(self, rows):
         """The host data's ``rows`` (a slice or indices), converted to a tensor on the device."""
@@ -263,11 +279,28 @@ def batch_indices(n_samples, batch_size, shuffle, generator, device=None):
         yield start, stop, (order[start:stop] if order is not None else None)
 
 
-def get_batch(sources, start, stop, index):
-    """One batch: a tuple with the rows of each source (in order if ``index`` is None)."""
+def batch_buffers(sources, batch_size):
+    """One :meth:`BatchSource.buffer` per source, for :func:`get_batch`."""
+    return tuple(source.buffer(batch_size) for source in sources)
+
+
+def get_batch(sources, start, stop, index, buffers=None):
+    """One batch: a tuple with the rows of each source (in order if ``index`` is None).
+
+    With ``buffers`` (:func:`batch_buffers`), shuffled rows are gathered into
+    them instead of new tensors: the batch is valid until the next call, so
+    the caller must be done with it (backward included) by then. The values
+    are the same bit for bit either way.
+    """
     if index is None:
         return tuple(source.slice(start, stop) for source in sources)
-    return tuple(source.take(index) for source in sources)
+    if buffers is None:
+        return tuple(source.take(index) for source in sources)
+    n_rows = len(index)
+    return tuple(
+        source.take(index, None if buffer is None else buffer[:n_rows])
+        for source, buffer in zip(sources, buffers, strict=True)
+    )
 
 
 def inference_batch_size(row_nbytes):

@@ -23,7 +23,7 @@ from ._optim import (
     current_learning_rate,
     set_learning_rate,
 )
-from ._tensors import batch_indices, get_batch, inference_batch_size
+from ._tensors import batch_buffers, batch_indices, get_batch, inference_batch_size
 
 __all__ = ["History", "TrainingConfig", "TrainingDiverged", "evaluate_mean", "fit_module"]
 
@@ -97,14 +97,20 @@ def _batch_weight(batch, config):
 
 
 def _train_epoch_stochastic(module, loss_fn, sources, optimizer, config, generator, schedule):
-    n_samples = sources[0].n_samples
-    total = total_weight = torch.zeros((), device=sources[0].device)
+    n_samples, device = sources[0].n_samples, sources[0].device
+    # The epoch's loss is summed in place, on the device: no new tensors
+    # and no host synchronisation per batch, one .item() per epoch.
+    total = torch.zeros((), device=device)
+    total_weight = torch.zeros((), device=device) if config.weighted else 0
+    # Shuffled batches are gathered into the same memory every time rather
+    # than into new tensors (each batch is done with before the next).
+    buffers = batch_buffers(sources, config.batch_size) if config.shuffle else None
     for start, stop, index in batch_indices(
-        n_samples, config.batch_size, config.shuffle, generator, sources[0].device
+        n_samples, config.batch_size, config.shuffle, generator, device
     ):
         if schedule is not None:
             schedule.before_batch()
-        batch = get_batch(sources, start, stop, index)
+        batch = get_batch(sources, start, stop, index, buffers)
         weight = _batch_weight(batch, config)
         loss = loss_fn(module, batch)
         if config.alpha:
@@ -112,8 +118,12 @@ def _train_epoch_stochastic(module, loss_fn, sources, optimizer, config, generat
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        total = total + loss.detach() * weight
-        total_weight = total_weight + weight
+        if config.weighted:
+            total.addcmul_(loss.detach(), weight)
+            total_weight.add_(weight)
+        else:
+            total.add_(loss.detach(), alpha=weight)
+            total_weight += weight
     return total.item() / float(total_weight)
 
 

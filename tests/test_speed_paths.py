@@ -1,0 +1,122 @@
+"""The training loop's fast paths give the same results as the plain ones.
+
+Batches gathered into reused buffers equal freshly indexed ones bit for
+bit; the fused optimizer steps are chosen where torch has them and are
+the same from run to run and at 1 or 2 threads.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from torch import nn
+
+import skae._training
+from skae import AutoencoderTransformer
+from skae._optim import fused_or_default, make_optimizer
+from skae._tensors import BatchSource, Rows, batch_buffers, get_batch
+from skae._training import TrainingConfig, fit_module
+
+CPU = torch.device("cpu")
+X = np.random.RandomState(0).rand(100, 6).astype(np.float32)
+WEIGHTS = np.random.RandomState(1).rand(100).astype(np.float32) + 0.5
+
+
+def _sources(weighted=False):
+    arrays = (X, WEIGHTS) if weighted else (X,)
+    return tuple(BatchSource(a, CPU) for a in arrays)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [X, Rows(X, np.arange(99, -1, -1)), sp.csr_matrix(X)],
+    ids=["dense", "rows", "sparse"],
+)
+def test_buffered_batches_equal_indexed_ones(data):
+    sources = (BatchSource(data, CPU), BatchSource(np.arange(100), CPU, torch.long))
+    buffers = batch_buffers(sources, 32)
+    order = torch.randperm(100, generator=torch.Generator().manual_seed(0))
+    for start in range(0, 100, 32):
+        index = order[start : start + 32]
+        plain = get_batch(sources, start, start + len(index), index)
+        buffered = get_batch(sources, start, start + len(index), index, buffers)
+        for a, b in zip(plain, buffered, strict=True):
+            assert torch.equal(a, b) and a.dtype == b.dtype
+    # A dense source reuses its buffer; a sparse one makes a new tensor per batch.
+    assert (buffers[0] is None) == sp.issparse(data)
+    if buffers[0] is not None:
+        assert buffered[0].data_ptr() == buffers[0].data_ptr()
+
+
+def _fit(sources, solver="adam", buffered=True, monkeypatch=None, **config):
+    if not buffered:
+        monkeypatch.setattr(skae._training, "batch_buffers", lambda sources, size: None)
+    module = nn.Sequential(nn.Linear(6, 4), nn.ReLU(), nn.Linear(4, 6))
+    with torch.no_grad():  # the same start for every run, without the global RNG
+        generator = torch.Generator().manual_seed(0)
+        for p in module.parameters():
+            p.copy_(torch.rand(p.shape, generator=generator) - 0.5)
+
+    def loss_fn(module, batch):
+        per_row = (module(batch[0]) - batch[0]).pow(2).mean(dim=1)
+        if len(batch) == 1:
+            return per_row.mean()
+        return (per_row * batch[1]).sum() / batch[1].sum()
+
+    history = fit_module(
+        module,
+        loss_fn,
+        sources,
+        make_optimizer(solver, module.parameters(), 1e-2),
+        TrainingConfig(batch_size=32, max_epochs=3, learning_rate=1e-2, tol=0.0, **config),
+        torch.Generator().manual_seed(0),
+    )
+    return history.loss_curve, [p.detach().clone() for p in module.parameters()]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_training_with_buffers_equals_training_without(weighted, monkeypatch):
+    buffered = _fit(_sources(weighted), weighted=weighted)
+    plain = _fit(_sources(weighted), buffered=False, monkeypatch=monkeypatch, weighted=weighted)
+    assert buffered[0] == plain[0]
+    for p, q in zip(buffered[1], plain[1], strict=True):
+        assert torch.equal(p, q)
+
+
+@pytest.mark.parametrize("solver", ["adam", "adamw", "sgd"])
+def test_fused_steps_are_used_and_deterministic(solver):
+    module = nn.Linear(3, 2)
+    assert make_optimizer(solver, module.parameters(), 1e-3).param_groups[0]["fused"]
+    first, again = _fit(_sources(), solver), _fit(_sources(), solver)
+    assert first[0] == again[0]
+    for p, q in zip(first[1], again[1], strict=True):
+        assert torch.equal(p, q)
+
+
+def test_fused_refused_falls_back_to_the_default_step():
+    integer = [torch.zeros(3, dtype=torch.long)]  # no fused kernel: not floating point
+    assert fused_or_default(torch.optim.SGD, integer, lr=0.1).param_groups[0]["fused"] is None
+    fused = fused_or_default(torch.optim.Adam, list(nn.Linear(2, 2).parameters()), lr=0.1)
+    assert fused.param_groups[0]["fused"] is True
+    assert make_optimizer("rmsprop", nn.Linear(2, 2).parameters(), 0.1).param_groups[0].get(
+        "fused"
+    ) in (None, False)
+
+
+def test_fused_fits_do_not_depend_on_the_thread_count():
+    # 256 hidden units: above the one-thread work, so 2 threads really run.
+    X_wide = np.random.RandomState(0).rand(300, 256)
+    before, fits = torch.get_num_threads(), []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            for solver in ("adam", "sgd"):
+                ae = AutoencoderTransformer(
+                    8, hidden_layer_sizes=(256,), solver=solver, max_iter=2, random_state=0
+                )
+                fits.append(ae.fit(X_wide))
+    finally:
+        torch.set_num_threads(before)
+    for one, two in zip(fits[:2], fits[2:], strict=True):
+        for p, q in zip(one.module_.parameters(), two.module_.parameters(), strict=True):
+            assert torch.equal(p, q)
