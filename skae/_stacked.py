@@ -2,7 +2,6 @@
 
 from numbers import Integral, Real
 
-import torch
 import torch.nn.functional as F
 from sklearn.base import (
     BaseEstimator,
@@ -11,7 +10,7 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from ._blocks import INFERENCE_DTYPES
 from ._classifier_net import StackedNet
@@ -30,6 +29,7 @@ from ._penalties import weighted_mean
 from ._pretraining import pretrain_layers
 from ._semi_supervised import check_semi_supervised, semi_supervised_phase, uses_unlabelled
 from ._settings import corruption_levels
+from ._stacked_outputs import StackedOutputsMixin
 
 
 @document_fitted_attributes(
@@ -43,6 +43,7 @@ class StackedAutoencoderClassifier(
     ClassifierMixin,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
+    StackedOutputsMixin,
     TorchEstimator,
     BaseEstimator,
 ):
@@ -120,27 +121,21 @@ default="plateau"
         keeps the fine-tuned network robust to missing pixels.
     reconstruction_weight : float, default=0.0
         Weight of a denoising reconstruction term in fine-tuning (see
-        Notes), which lets the unlabelled samples shape fine-tuning too,
-        not only pretraining: every sample, labelled or not, goes through
-        the hidden layers with ``input_dropout`` and ``dropout``, and a
-        decoder mirroring them through their transposed weights (the
-        pretrained ones, with the biases pretraining learned) reconstructs
-        the clean input. 0 (the default): fine-tuning on the labels only,
-        as without this parameter. With a term > 0 (this one or
-        ``consistency_weight``), an epoch is one pass over every sample,
-        each batch holding ``batch_size`` samples and as many labelled ones
-        (drawn in turn: few labels are seen many times an epoch). Needs a
-        hidden layer. A fit with 0 has no decoder, so ``warm_start`` and
-        ``partial_fit`` cannot turn it on later (refit instead); turning
-        it off later fine-tunes on the labels again.
+        Notes), so that unlabelled samples shape fine-tuning too: every
+        sample goes through the hidden layers with ``input_dropout`` and
+        ``dropout``, and a decoder tied to their pretrained weights (with
+        the biases pretraining learned) reconstructs the clean input. 0:
+        labels only, as without it. With a term > 0 (this or
+        ``consistency_weight``) an epoch is a pass over all the samples,
+        each batch holding ``batch_size`` of them and as many labelled ones
+        (drawn in turn, so few labels are seen many times an epoch). Needs a
+        hidden layer; ``warm_start`` and ``partial_fit`` cannot turn it on
+        after a fit with 0 (they can turn it off).
     consistency_weight : float, default=0.0
         Weight of a consistency term in fine-tuning (see Notes): the
-        Kullback-Leibler divergence from the prediction on each clean
-        sample, labelled or not, to the prediction on its corrupted copy
-        (``input_dropout``, ``dropout``), as in the Pi-model and the
-        ladder network's top-layer cost [4]_. It needs some corruption
-        (without, the term is 0). Same epochs and batches as
-        ``reconstruction_weight``.
+        divergence from the prediction on each clean sample, labelled or
+        not, to that on its copy corrupted by ``input_dropout`` and
+        ``dropout`` (0 without them), as the ladder network's top cost [4]_.
     tol : float, default=3e-3
         Relative tolerance: a phase stalls when, for more than
         ``n_iter_no_change`` epochs, its loss (or the validation accuracy,
@@ -237,27 +232,21 @@ default="plateau"
     The L2 penalty covers the weight matrices :math:`W`, not the biases,
     divided by the minibatch's total weight as in ``MLPClassifier``.
 
-    With ``reconstruction_weight`` :math:`\\lambda` or
-    ``consistency_weight`` :math:`\\mu` > 0, each minibatch pairs rows
-    :math:`j` of all the samples :math:`U` (labelled or not, weights
-    :math:`v_j`) with the labelled rows :math:`i` above, and adds to
-    :math:`L`
+    With ``reconstruction_weight`` :math:`\\lambda` or ``consistency_weight``
+    :math:`\\mu` > 0, each minibatch also holds rows :math:`j` of all the
+    samples (labelled or not, weights :math:`v_j`), and :math:`L` gains
 
     .. math::
 
-        \\frac{\\lambda}{\\sum_j v_j} \\sum_{j \\in U} v_j\\, \\ell(g(\\tilde h_j), x_j)
-        + \\frac{\\mu}{\\sum_j v_j} \\sum_{j \\in U} v_j \\sum_c q_{jc}
-            \\log \\frac{q_{jc}}{\\tilde q_{jc}},
+        \\frac{1}{\\sum_j v_j} \\sum_j v_j \\Big(\\lambda\\, \\ell(g(\\tilde h_j), x_j)
+            + \\mu \\sum_c q_{jc} \\log \\frac{q_{jc}}{\\tilde q_{jc}}\\Big),
 
-    where :math:`\\tilde h_j` is the top hidden layer's output for row
-    :math:`x_j` with ``input_dropout`` and ``dropout`` applied, :math:`g` the
-    decoder (:math:`g(h) = W_1^\\top \\phi(\\cdots \\phi(W_L^\\top h + c_L)
-    \\cdots) + c_1`, the pretrained :math:`W_l` and :math:`c_l`), :math:`\\ell`
-    pretraining's per-feature cross-entropy or squared error above (on the
-    input :math:`x_j`), :math:`\\tilde q_j` the softmax of the head's
-    logits on :math:`\\tilde h_j` and :math:`q_j` that of the clean row (a
-    constant target). A sample's weight thus counts in every term it is in:
-    a labelled sample in all three, an unlabelled one in the last two; the
+    with :math:`\\tilde h_j` the top hidden layer's output for :math:`x_j`
+    under ``input_dropout`` and ``dropout``, the decoder
+    :math:`g(h) = W_1^\\top \\phi(\\cdots \\phi(W_L^\\top h + c_L) \\cdots) + c_1`,
+    :math:`\\ell` pretraining's per-feature loss above, :math:`\\tilde q_j` the
+    softmax of the head on :math:`\\tilde h_j` and :math:`q_j` that of the
+    clean row (a constant). Weights count in every term a sample is in; the
     L2 penalty is still divided by the labelled rows' total weight.
 
     References
@@ -286,8 +275,8 @@ default="plateau"
     >>> clf.transform(X[:3] / 16).shape
     (3, 32)
 
-    Semi-supervised: 100 labels, the other digits unlabelled (``-1``) but
-    reconstructed in each epoch of fine-tuning, a pass over all of them:
+    With 100 labels, the other digits unlabelled (``-1``), reconstructed
+    in every epoch of fine-tuning, a pass over all of them:
 
     >>> y_few = y.copy()
     >>> y_few[100:] = -1
@@ -425,13 +414,8 @@ default="plateau"
 
     def _build_net(self, data):
         sizes = as_layer_sizes(self.hidden_layer_sizes)
-        return StackedNet(
-            data.X.shape[1],
-            sizes,
-            len(data.attributes["classes_"]),
-            self.activation,
-            decoder=data.attributes.get("_decoder_", False),
-        )
+        n_classes, decoder = len(data.attributes["classes_"]), data.attributes.get("_decoder_")
+        return StackedNet(data.X.shape[1], sizes, n_classes, self.activation, bool(decoder))
 
     def _main_phase(self, net, data, seed, incremental, noise_generator, history):
         phase = super()._main_phase(net, data, seed, incremental, noise_generator, history)
@@ -455,100 +439,6 @@ default="plateau"
         # (the loop weighs it by the batch's last source, when weighted).
         X, y = batch[0], batch[1]
         return (module(X).argmax(dim=1) == y).to(X.dtype)
-
-    # ------------------------------------------------------------- inference
-
-    def _apply(self, fn, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=INFERENCE_DTYPES)
-        return self._infer(fn, X)
-
-    def decision_function(self, X):
-        """Class scores (logits of the softmax layer).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For two classes, the logit of ``classes_[1]`` minus that of
-            ``classes_[0]`` (positive means ``classes_[1]``).
-
-        """
-        scores = self._apply(lambda module, X_batch: module(X_batch), X)
-        if scores.shape[1] == 2:
-            return scores[:, 1] - scores[:, 0]
-        return scores
-
-    def predict(self, X):
-        """Most probable class of each sample.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-            Labels from ``classes_``, with their dtype.
-
-        """
-        logits = self._apply(lambda module, X_batch: module(X_batch), X)
-        return self.classes_[logits.argmax(axis=1)]
-
-    def predict_proba(self, X):
-        """Probability of each class.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Rows sum to 1; columns follow ``classes_``.
-
-        """
-        return self._apply(lambda module, X_batch: torch.softmax(module(X_batch), dim=1), X)
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`, computed stably.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-
-        """
-        return self._apply(lambda module, X_batch: F.log_softmax(module(X_batch), dim=1), X)
-
-    def transform(self, X):
-        """Learned features: the output of the top hidden layer.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, hidden_layer_sizes[-1])
-            In the float dtype of ``X`` (float64 for non-float input). With
-            no hidden layer, ``X`` itself, densified.
-
-        """
-        return self._apply(lambda module, X_batch: module.encode(X_batch), X)
-
-    # --------------------------------------------------------- sklearn glue
-
-    @property
-    def _n_features_out(self):
-        """Number of features of :meth:`transform` (for feature names)."""
-        return self.module_.head.in_features
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
