@@ -31,7 +31,7 @@ from ._estimator import (
     store_parameters,
 )
 from ._layers import ACTIVATIONS
-from ._penalties import weighted_mean
+from ._penalties import scaled_squared_error, weighted_mean
 from ._settings import check_architecture, image_shape_of
 
 # A sigmoid output starts at the logit of each feature's mean, clipped to
@@ -141,13 +141,10 @@ class BaseAutoencoder(
         """
         if self.loss == "bce":
             per_element = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
-        else:
-            error = module.output_activation(logits) - target
-            if module.data_scale is not None:
-                # Divided before squaring: no overflow for X near float32's limit.
-                error = error / module.data_scale
-            per_element = error.pow(2)
-        return weighted_mean(per_element.mean(dim=1), sample_weight)
+            return weighted_mean(per_element.mean(dim=1), sample_weight)
+        output = module.output_activation(logits)
+        per_row = scaled_squared_error(output, target, module.data_scale)  # one-pass backward
+        return weighted_mean(per_row, sample_weight)
 
     def _loss(self, module, X_input, X_target, generator, sample_weight=None):
         """The loss term: reconstruct ``X_target`` from ``X_input``.

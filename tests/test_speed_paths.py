@@ -2,7 +2,8 @@
 
 Batches gathered into reused buffers equal freshly indexed ones bit for
 bit; the fused optimizer steps are chosen where torch has them and are
-the same from run to run and at 1 or 2 threads.
+the same from run to run and at 1 or 2 threads; the squared error's
+one-pass backward gives the plain expression's values and gradients.
 """
 
 import numpy as np
@@ -14,6 +15,7 @@ from torch import nn
 import skae._training
 from skae import AutoencoderTransformer
 from skae._optim import fused_or_default, make_optimizer
+from skae._penalties import scaled_squared_error
 from skae._tensors import BatchSource, Rows, batch_buffers, get_batch
 from skae._training import TrainingConfig, fit_module
 
@@ -120,3 +122,34 @@ def test_fused_fits_do_not_depend_on_the_thread_count():
     for one, two in zip(fits[:2], fits[2:], strict=True):
         for p, q in zip(one.module_.parameters(), two.module_.parameters(), strict=True):
             assert torch.equal(p, q)
+
+
+def _plain_scaled_squared_error(output, target, scale):
+    error = output - target
+    if scale is not None:
+        error = error / scale
+    return error.pow(2).mean(dim=1)
+
+
+@pytest.mark.parametrize("scale", [None, 0.3])
+def test_scaled_squared_error_equals_the_plain_expression(scale):
+    generator = torch.Generator().manual_seed(0)
+    target = torch.randn(9, 7, generator=generator, dtype=torch.float64)
+    output = torch.randn(9, 7, generator=generator, dtype=torch.float64, requires_grad=True)
+    weights = torch.rand(9, generator=generator, dtype=torch.float64)
+    scale = None if scale is None else torch.tensor(scale, dtype=torch.float64)
+    fast = scaled_squared_error(output, target, scale)
+    plain = _plain_scaled_squared_error(output, target, scale)
+    assert torch.equal(fast, plain)  # the same forward, bit for bit
+    (fast_grad,) = torch.autograd.grad((fast * weights).sum(), output)
+    (plain_grad,) = torch.autograd.grad((plain * weights).sum(), output)
+    torch.testing.assert_close(fast_grad, plain_grad, rtol=1e-12, atol=0)
+    assert torch.autograd.gradcheck(lambda o: scaled_squared_error(o, target, scale), (output,))
+
+
+def test_scaled_squared_error_differentiates_a_target_that_needs_it():
+    output = torch.zeros(2, 3, requires_grad=True)
+    target = torch.ones(2, 3, requires_grad=True)
+    scaled_squared_error(output, target, torch.tensor(2.0)).sum().backward()
+    torch.testing.assert_close(target.grad, torch.full((2, 3), 1 / 6))
+    torch.testing.assert_close(output.grad, torch.full((2, 3), -1 / 6))
