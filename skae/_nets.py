@@ -49,13 +49,21 @@ class EncoderDecoder(nn.Module):
         """
         self.input_mean, self.output_offset, self.data_scale = mean, offset, scale
 
+    # Both maps divide or add in place on the tensor they have just made:
+    # the same values as ``(x - mean) / scale``, one whole-batch tensor
+    # fewer each. A new tensor per batch costs its memory's first touch,
+    # which grew skae's epoch time with the batch size
+    # (benchmarks/throughput.py). Neither op's backward reads the tensor
+    # that the in-place step overwrites.
     def _centred(self, x):
-        return x if self.input_mean is None else (x - self.input_mean) / self.data_scale
+        if self.input_mean is None:
+            return x
+        return torch.sub(x, self.input_mean).div_(self.data_scale)
 
     def _uncentred(self, logits):
         if self.output_offset is None:
             return logits
-        return logits * self.data_scale + self.output_offset
+        return torch.mul(logits, self.data_scale).add_(self.output_offset)
 
     def encode(self, x):
         """Code of ``x``."""

@@ -14,6 +14,7 @@ from torch import nn
 
 import skae._training
 from skae import AutoencoderTransformer
+from skae._nets import MLPAutoencoder
 from skae._optim import fused_or_default, make_optimizer
 from skae._penalties import scaled_squared_error
 from skae._tensors import BatchSource, Rows, batch_buffers, get_batch
@@ -153,3 +154,21 @@ def test_scaled_squared_error_differentiates_a_target_that_needs_it():
     scaled_squared_error(output, target, torch.tensor(2.0)).sum().backward()
     torch.testing.assert_close(target.grad, torch.full((2, 3), 1 / 6))
     torch.testing.assert_close(output.grad, torch.full((2, 3), -1 / 6))
+
+
+def test_in_place_standardisation_equals_the_plain_expression():
+    generator = torch.Generator().manual_seed(0)
+    net = MLPAutoencoder(6, (4,), 2, "relu", "identity")
+    mean, scale = torch.rand(6, generator=generator), torch.tensor(0.7)
+    offset = torch.rand(6, generator=generator)
+    net.set_centre(mean, offset, scale)
+    x = torch.rand(5, 6, generator=generator, dtype=torch.float32, requires_grad=True)
+    code, logits = net.encode_decode(x)
+    assert torch.equal(code, net.encoder((x - mean) / scale))
+    assert torch.equal(logits, net.decoder(code) * scale + offset)
+    # Gradients reach the input and the weights through both in-place steps.
+    net.double()
+    x64 = x.detach().double().requires_grad_()
+    assert torch.autograd.gradcheck(lambda v: net.encode_decode(v)[1], (x64,))
+    logits.sum().backward()
+    assert x.grad is not None and all(p.grad is not None for p in net.parameters())
