@@ -74,7 +74,11 @@ AUTOENCODER_30D = dict(
 )
 # 2-D: on 10,000 images, 20 epochs, 3 pretraining epochs per layer gave
 # 5-NN 0.693 and MSE 0.0405 against 0.666 and 0.0409 without (tied: no gain).
-AUTOENCODER_2D = dict(DEEP_AUTOENCODER, n_components=2, max_iter=60, pretrain_max_iter=3)
+# Then on a validation split (fit on the first 50,000 training images,
+# scored on the other 10,000; seed 0, one thread): 60 epochs 5-NN 0.853,
+# MSE 0.0331; 10 pretraining epochs 0.841, 0.0329; batch 128 0.857,
+# 0.0324; 100 epochs 0.869, 0.0327 (kept).
+AUTOENCODER_2D = dict(DEEP_AUTOENCODER, n_components=2, max_iter=100, pretrain_max_iter=3)
 # benchmarks/sda_mnist.py's supervised settings (1.19% pretrained, 1.14%
 # without), with more fine-tuning epochs and dropout for the 20-minute budget.
 CLASSIFIER = {
