@@ -163,6 +163,9 @@ def test_in_place_standardisation_equals_the_plain_expression():
     offset = torch.rand(6, generator=generator)
     net.set_centre(mean, offset, scale)
     x = torch.rand(5, 6, generator=generator, dtype=torch.float32, requires_grad=True)
+    # Each map writes its second step into the tensor its first one made.
+    assert net._centred(x)._version == 1
+    assert net._uncentred(torch.ones(5, 6))._version == 1
     code, logits = net.encode_decode(x)
     assert torch.equal(code, net.encoder((x - mean) / scale))
     assert torch.equal(logits, net.decoder(code) * scale + offset)
