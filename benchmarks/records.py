@@ -11,7 +11,7 @@ Rows (MNIST test set; settings at the top of this file, public API only):
 - ``classifier``: ``StackedAutoencoderClassifier`` test error on all
   60,000 labels (Vincent et al. 2010: 1.28%).
 - ``semi``: a ``StackedAutoencoderClassifier`` (settings of its own, chosen
-  by semi_supervised_tuning.py) with 1,000 labels (100 per class, drawn
+  by records_tuning.py) with 1,000 labels (100 per class, drawn
   from each seed) and the other 59,000 images unlabelled (-1).
 
 Each (row, seed) result goes to ``<out>/records_cache/<row>_seed<seed>.json``
@@ -74,8 +74,8 @@ AUTOENCODER_30D = dict(
 )
 # 2-D: on 10,000 images, 20 epochs, 3 pretraining epochs per layer gave
 # 5-NN 0.693 and MSE 0.0405 against 0.666 and 0.0409 without (tied: no gain).
-# Then on a validation split (fit on the first 50,000 training images,
-# scored on the other 10,000; seed 0, one thread): 60 epochs 5-NN 0.853,
+# Then with benchmarks/records_tuning.py --row 2d (fit on the first 50,000
+# training images, scored on the other 10,000; seed 0, one thread): 60 epochs 5-NN 0.853,
 # MSE 0.0331; 10 pretraining epochs 0.841, 0.0329; batch 128 0.857,
 # 0.0324; 100 epochs 0.869, 0.0327 (kept).
 AUTOENCODER_2D = dict(DEEP_AUTOENCODER, n_components=2, max_iter=100, pretrain_max_iter=3)
@@ -96,7 +96,7 @@ CLASSIFIER = {
     "alpha": 0.0,
     "tol": 0.0,
 }
-# 1,000 labels: chosen with benchmarks/semi_supervised_tuning.py, on the
+# 1,000 labels: chosen with benchmarks/records_tuning.py --row semi, on the
 # training set only (1,000 labels among its first 50,000 images, the error
 # on the other 10,000), from two hidden layers of 500 and 10 cosine epochs:
 # reconstruction_weight 1 alone 5.54%; consistency_weight 1 alone 3.77%
