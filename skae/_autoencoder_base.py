@@ -90,6 +90,7 @@ class BaseAutoencoder(
         warm_start=False,
         random_state=None,
         device="cpu",
+        compile=False,
         verbose=False,
         architecture="mlp",
         image_shape=None,

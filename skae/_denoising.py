@@ -144,6 +144,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         warm_start=False,
         random_state=None,
         device="cpu",
+        compile=False,
         verbose=False,
         architecture="mlp",
         image_shape=None,

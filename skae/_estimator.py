@@ -71,6 +71,7 @@ TRAINING_PARAMETER_CONSTRAINTS = {
     "warm_start": ["boolean"],
     "random_state": ["random_state"],
     "device": [str, torch.device],
+    "compile": ["boolean"],
     "verbose": ["verbose"],
 }
 
@@ -344,11 +345,15 @@ class TorchEstimator:
         """Train one phase; explain a divergence in the user's terms."""
         prefix = f"{phase.name}: " if phase.name else ""
         work = work_per_batch(phase.module, phase.config.batch_size)
+        # Compiled here, for this call only: nothing compiled is ever stored
+        # on the estimator. torch caches the compiled code by the loss
+        # function's code, so later fits with same-shaped nets reuse it.
+        loss_fn = torch.compile(phase.loss_fn) if self.compile else phase.loss_fn
         try:
             with thread_budget(work):
                 return fit_module(
                     phase.module,
-                    phase.loss_fn,
+                    loss_fn,
                     phase.sources,
                     phase.optimizer,
                     phase.config,
@@ -361,6 +366,11 @@ class TorchEstimator:
         except TrainingDiverged as diverged:
             message = divergence_message(diverged, phase, X, self.get_params())
             raise FloatingPointError(message) from None
+        except Exception as error:
+            if self.compile and hasattr(error, "add_note"):  # Python >= 3.11
+                error.add_note("skae: raised while training with compile=True; "
+                               "compile=False trains without torch.compile.")  # fmt: skip
+            raise
 
     def _fitted_attributes(self, phase, data, device):
         """Every fitted attribute of the main phase, to be set at once."""

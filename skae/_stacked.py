@@ -169,6 +169,11 @@ default="plateau"
         and the validation split, through private generators.
     device : str, default="cpu"
         "cpu", "cuda", "cuda:N", "mps", or "auto" (a GPU when one is present).
+    compile : bool, default=False
+        Train through :func:`torch.compile`, as :class:`AutoencoderTransformer`
+        does (its entry says what it costs and when it pays off): each phase,
+        each pretraining layer included, compiles its batch loss on its
+        first batch. Nothing compiled is stored in the fitted classifier.
     verbose : bool or int, default=False
         Print one line per epoch of each phase.
 
@@ -332,6 +337,7 @@ default="plateau"
         unlabeled=-1,
         random_state=None,
         device="cpu",
+        compile=False,
         verbose=False,
     ):
         store_parameters(self, locals())

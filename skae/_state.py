@@ -17,6 +17,7 @@ CPU-only machine, optimizer state included.
 """
 
 import dataclasses
+import inspect
 import warnings
 
 import numpy as np
@@ -93,6 +94,7 @@ def restore_fitted_state(estimator, device=None, source="This state"):
     pickled before skae stored plain states (torch objects) loads too.
     """
     _warn_on_other_version(estimator, source)
+    _add_missing_parameters(estimator)
     for name, value in vars(estimator).items():
         if isinstance(value, dict) and set(value) == {_DEVICE_TAG}:
             setattr(estimator, name, torch.device(value[_DEVICE_TAG]))
@@ -108,6 +110,15 @@ def restore_fitted_state(estimator, device=None, source="This state"):
         if isinstance(module, dict):
             module = _rebuilt_module(estimator, module, source)
         estimator.module_, estimator.device_ = module.to(device), str(device)
+
+
+def _add_missing_parameters(estimator):
+    # A state saved before a parameter existed lacks it: it takes its
+    # default, the behaviour the estimator had before the parameter came.
+    signature = inspect.signature(type(estimator).__init__)
+    for name, parameter in signature.parameters.items():
+        if parameter.default is not inspect.Parameter.empty and name not in vars(estimator):
+            setattr(estimator, name, parameter.default)
 
 
 def _warn_on_other_version(estimator, source):

@@ -193,6 +193,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         warm_start=False,
         random_state=None,
         device="cpu",
+        compile=False,
         verbose=False,
         architecture="mlp",
         image_shape=None,
