@@ -5,7 +5,9 @@ same-shaped nets reuse the compiled code), so the default run compiles one
 small autoencoder; the slow run compiles every estimator.
 """
 
+import os
 import pickle
+import shutil
 
 import numpy as np
 import pytest
@@ -20,6 +22,10 @@ from skae import (
     VariationalAutoencoder,
 )
 
+# torch.compile's CPU backend builds C++ (the compiler named by $CXX, else g++).
+needs_cxx = pytest.mark.skipif(
+    shutil.which(os.environ.get("CXX", "g++")) is None, reason="needs a C++ compiler"
+)
 SMALL = dict(hidden_layer_sizes=(16,), max_iter=3, batch_size=64, random_state=0)
 
 
@@ -60,11 +66,13 @@ def _check_compiled_fit(estimator, X, y):
     return compiled
 
 
+@needs_cxx
 def test_compiled_training_matches_plain_training_and_stores_nothing_compiled(digits_unit_split):
     X_train, _, y_train, _ = digits_unit_split
     _check_compiled_fit(AutoencoderTransformer(4, **SMALL), X_train[:300], y_train[:300])
 
 
+@needs_cxx
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "estimator",
