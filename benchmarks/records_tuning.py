@@ -7,7 +7,9 @@ seed 0, as records.py draws them) and sets the rest to -1, and reports the
 validation error. ``--row 2d`` reports the 5-NN accuracy of the validation
 codes (the neighbours: the fit images' codes) and the validation MSE per
 pixel. ``--row 30d`` reports the validation squared error per image (sum
-over the 784 pixels), records.py's 30-D measure.
+over the 784 pixels). Each is records.py's measure of the row, computed by
+its ``measures_of``, with the validation images in place of the test set
+(the error of ``semi`` as a fraction).
 
 Each argument is a JSON object of settings that replace the row's base
 (``BASES``: records.py's settings, and for ``semi`` 10 cosine epochs and
@@ -28,7 +30,6 @@ import warnings
 from pathlib import Path
 
 import torch
-from sklearn.neighbors import KNeighborsClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # records.py beside this file
 
@@ -39,6 +40,7 @@ from records import (  # noqa: E402
     SEMI_SUPERVISED,
     balanced_labels,
     load,
+    measures_of,
 )
 
 from skae import AutoencoderTransformer, StackedAutoencoderClassifier  # noqa: E402
@@ -55,16 +57,9 @@ BASES = {
 
 
 def validation_scores(row, model, X_fit, y_fit, X_val, y_val):
-    """What one fitted setting scores on the validation images."""
-    if row == "semi":
-        return f"validation error {1.0 - model.score(X_val, y_val):.2%}"
-    if row == "30d":
-        error = model.inverse_transform(model.transform(X_val)) - X_val
-        return f"validation squared error per image {float((error**2).sum(axis=1).mean()):.4f}"
-    codes = model.transform(X_val)
-    knn = KNeighborsClassifier(5).fit(model.transform(X_fit), y_fit).score(codes, y_val)
-    mse = float(((model.inverse_transform(codes) - X_val) ** 2).mean())
-    return f"validation 5-NN {knn:.4f}, MSE {mse:.5f}"
+    """records.py's measures of one fitted setting, on the validation images."""
+    measures = measures_of(row, model, X_fit, y_fit, X_val, y_val)
+    return "validation " + ", ".join(f"{name} {value:.5g}" for name, value in measures.items())
 
 
 def main(argv=None):
