@@ -67,9 +67,21 @@ def _check_compiled_fit(estimator, X, y):
 
 
 @needs_cxx
-def test_compiled_training_matches_plain_training_and_stores_nothing_compiled(digits_unit_split):
+def test_compiled_training_matches_plain_training_and_stores_nothing_compiled(
+    digits_unit_split, monkeypatch
+):
     X_train, _, y_train, _ = digits_unit_split
+    compiled_functions = []
+    real_compile = torch.compile
+
+    def recording_compile(fn, *args, **kwargs):
+        compiled_functions.append(fn)
+        return real_compile(fn, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "compile", recording_compile)
     _check_compiled_fit(AutoencoderTransformer(4, **SMALL), X_train[:300], y_train[:300])
+    # Two compiled fits (the fit and its rerun), none for the plain one.
+    assert len(compiled_functions) == 2
 
 
 @needs_cxx
