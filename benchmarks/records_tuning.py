@@ -18,6 +18,7 @@ no semi-supervised term); one line per argument, with the fit time:
     python benchmarks/records_tuning.py --row semi '{"consistency_weight": 1.0}'
     python benchmarks/records_tuning.py --row 2d '{"max_iter": 60}'
     python benchmarks/records_tuning.py --row 30d '{"max_iter": 180}'
+    python benchmarks/records_tuning.py --row 30d --denoising '{"noise_level": 0.1}'
 
 The sweeps' results are in benchmarks/README.md ("Records").
 """
@@ -43,7 +44,11 @@ from records import (  # noqa: E402
     measures_of,
 )
 
-from skae import AutoencoderTransformer, StackedAutoencoderClassifier  # noqa: E402
+from skae import (  # noqa: E402
+    AutoencoderTransformer,
+    DenoisingAutoencoder,
+    StackedAutoencoderClassifier,
+)
 
 N_FIT = 50_000  # the rest of the 60,000 training images score the settings
 BASES = {
@@ -54,6 +59,9 @@ BASES = {
     "2d": (AutoencoderTransformer, AUTOENCODER_2D),
     "30d": (AutoencoderTransformer, AUTOENCODER_30D),
 }
+# --denoising fits the row's autoencoder as a DenoisingAutoencoder (input
+# noise as a regulariser), with the row's settings and "noise"/"noise_level".
+DENOISING_ROWS = {"2d", "30d"}
 
 
 def validation_scores(row, model, X_fit, y_fit, X_val, y_val):
@@ -66,12 +74,17 @@ def main(argv=None):
     """Fit and score each setting given on the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--row", choices=sorted(BASES), required=True)
+    parser.add_argument("--denoising", action="store_true",
+                        help="fit a DenoisingAutoencoder (rows 2d, 30d)")  # fmt: skip
     parser.add_argument("settings", nargs="+", help="JSON objects of settings")
     args = parser.parse_args(argv)
+    if args.denoising and args.row not in DENOISING_ROWS:
+        parser.error(f"--denoising applies to rows {sorted(DENOISING_ROWS)}, not {args.row}")
     torch.set_num_threads(1)  # the sweeps ran two settings side by side, one thread each
     X, y, _, _ = load(DEFAULT_MNIST)
     X_fit, y_fit, X_val, y_val = X[:N_FIT], y[:N_FIT], X[N_FIT:], y[N_FIT:]
     cls, base = BASES[args.row]
+    cls = DenoisingAutoencoder if args.denoising else cls
     labels = balanced_labels(y_fit, per_class=100, seed=0) if args.row == "semi" else None
     for argument in args.settings:
         params = dict(base, random_state=0, **json.loads(argument))

@@ -51,7 +51,7 @@ def test_buffered_batches_equal_indexed_ones(data):
         assert buffered[0].data_ptr() == buffers[0].data_ptr()
 
 
-def _fit(sources, solver="adam", buffered=True, monkeypatch=None, **config):
+def _fit(sources, solver="adam", buffered=True, monkeypatch=None, alpha_in_graph=0.0, **config):
     if not buffered:
         monkeypatch.setattr(skae._training, "batch_buffers", lambda sources, size: None)
     module = nn.Sequential(nn.Linear(6, 4), nn.ReLU(), nn.Linear(4, 6))
@@ -63,8 +63,14 @@ def _fit(sources, solver="adam", buffered=True, monkeypatch=None, **config):
     def loss_fn(module, batch):
         per_row = (module(batch[0]) - batch[0]).pow(2).mean(dim=1)
         if len(batch) == 1:
-            return per_row.mean()
-        return (per_row * batch[1]).sum() / batch[1].sum()
+            loss, batch_len = per_row.mean(), batch[0].shape[0]
+        else:
+            loss, batch_len = (per_row * batch[1]).sum() / batch[1].sum(), batch[1].sum()
+        if alpha_in_graph:  # the L2 penalty as part of the loss, backpropagated
+            weights = [p for p in module.parameters() if p.ndim > 1]
+            squares = sum(w.pow(2).sum() for w in weights)
+            loss = loss + (0.5 * alpha_in_graph / batch_len) * squares
+        return loss
 
     history = fit_module(
         module,
@@ -83,6 +89,19 @@ def test_training_with_buffers_equals_training_without(weighted, monkeypatch):
     plain = _fit(_sources(weighted), buffered=False, monkeypatch=monkeypatch, weighted=weighted)
     assert buffered[0] == plain[0]
     for p, q in zip(buffered[1], plain[1], strict=True):
+        assert torch.equal(p, q)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_the_l2_penalty_trains_as_if_backpropagated(solver, weighted):
+    # The loop adds the penalty's gradient itself rather than through
+    # autograd: the same weights and loss curve, bit for bit.
+    direct = _fit(_sources(weighted), solver, weighted=weighted, alpha=0.3)
+    in_graph = _fit(_sources(weighted), solver, weighted=weighted, alpha_in_graph=0.3)
+    unpenalised = _fit(_sources(weighted), solver, weighted=weighted)
+    assert direct[0] == in_graph[0] != unpenalised[0]
+    for p, q in zip(direct[1], in_graph[1], strict=True):
         assert torch.equal(p, q)
 
 
