@@ -107,6 +107,8 @@ def _zero_vanished(weights, optimizer):
     torch's other intra-op threads.
     """
     for weight in weights:
+        if not weight.requires_grad:  # frozen by the user: left as it is
+            continue
         vanished = weight.abs() < VANISHED
         weight.masked_fill_(vanished, 0.0)
         for value in optimizer.state.get(weight, {}).values():
@@ -136,6 +138,8 @@ def _l2_penalty(weights, alpha, batch_len, add_gradient):
     if add_gradient:
         double_scale = 2 * torch.as_tensor(scale, dtype=torch.float32)
         for weight in weights:
+            if not weight.requires_grad:  # frozen: counted, as autograd did, not trained
+                continue
             gradient = torch.mul(weight, double_scale)
             if weight.grad is None:
                 weight.grad = gradient

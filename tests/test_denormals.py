@@ -46,3 +46,28 @@ def test_penalised_training_leaves_no_vanishing_weights_or_moments(digits_unit):
     _, state = ae._optimizer_state
     moments = [s[k] for s in state["state"].values() for k in ("exp_avg", "exp_avg_sq")]
     assert _n_tiny([np.asarray(m) for m in moments]) == 0
+
+
+class _FrozenFirstLayer(torch.nn.Module):
+    """A linear encoder whose weight the user froze, some of it below 1e-30."""
+
+    def __init__(self, n_features, n_components):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.full((n_components, n_features), 1e-35))
+        self.weight.requires_grad_(False)
+        with torch.no_grad():
+            self.weight[:, 1:] = 0.1
+
+    def forward(self, x):
+        return x @ self.weight.t()
+
+
+def test_frozen_weights_are_neither_penalised_nor_zeroed(digits_unit):
+    def architecture(n_features, n_components):
+        decoder = torch.nn.Linear(n_components, n_features)
+        return _FrozenFirstLayer(n_features, n_components), decoder
+
+    ae = AutoencoderTransformer(2, architecture=architecture, max_iter=3, alpha=1.0)
+    frozen = ae.fit(digits_unit[:200]).module_.encoder.weight
+    assert frozen.grad is None
+    assert torch.all(frozen[:, 0] == 1e-35) and torch.all(frozen[:, 1:] == 0.1)
