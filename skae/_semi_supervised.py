@@ -6,7 +6,10 @@ its own sources and loss: an epoch is one pass over *every* row of ``X``
 (labelled or not), and each of its rows is paired with a labelled row, so
 that every batch holds ``batch_size`` rows of each kind (the labelled rows
 are oversampled: with 1,000 labels among 60,000 rows, each labelled row is
-seen 60 times an epoch).
+seen 60 times an epoch). When every row is labelled and trained on (no
+unlabelled rows, no validation split), pairing would pair each row with
+itself: the batches are then the supervised ones, and each row's one noisy
+pass through the net serves the classification and the other terms.
 """
 
 import dataclasses
@@ -74,6 +77,13 @@ def paired_arrays(X, sample_weight, labelled_arrays):
 
 def semi_supervised_phase(estimator, phase, data, seed, incremental, noise_generator):
     """``phase`` (the supervised fine-tuning) with the unlabelled rows in its loss."""
+    # Pixels are probabilities: cross-entropy, as in pretraining.
+    use_bce = _in_unit_interval(data.X)
+    if phase.val_sources is None and data.arrays[0] is data.X:
+        # Every row labelled and trained on: the supervised phase's batches,
+        # one noisy pass for every term (pairing would pair each row with itself).
+        loss_fn = _loss_function(estimator, use_bce, noise_generator, paired=False)
+        return dataclasses.replace(phase, loss_fn=loss_fn)
     labelled = data.arrays
     if phase.val_sources is not None:
         # The split the supervised phase holds out (the same seed gives the
@@ -82,11 +92,9 @@ def semi_supervised_phase(estimator, phase, data, seed, incremental, noise_gener
     arrays = paired_arrays(data.X, data.sample_weight, labelled)
     device = next(phase.module.parameters()).device
     config = estimator._config(arrays[2].shape[0], incremental, weighted=data.weighted)
-    # Pixels are probabilities: cross-entropy, as in pretraining.
-    use_bce = _in_unit_interval(data.X)
     return dataclasses.replace(
         phase,
-        loss_fn=_loss_function(estimator, use_bce, noise_generator),
+        loss_fn=_loss_function(estimator, use_bce, noise_generator, paired=True),
         sources=estimator._sources(arrays, device),
         config=config,
     )
@@ -98,18 +106,43 @@ def _in_unit_interval(values):
     return values.size == 0 or (values.min() >= 0 and values.max() <= 1)
 
 
-def _loss_function(estimator, use_bce, noise_generator):
-    """The fine-tuning loss of a paired batch (see the classifier's Notes)."""
-    hidden_dropout, input_dropout = estimator.dropout, estimator.input_dropout
-    reconstruction, consistency = estimator.reconstruction_weight, estimator.consistency_weight
+def _loss_function(estimator, use_bce, noise_generator, paired):
+    """The fine-tuning loss of a batch (see the classifier's Notes).
 
-    def loss_fn(module, batch):
+    ``paired``: batches of labelled rows beside rows of all ``X`` (see
+    :func:`paired_arrays`), each kind through the noisy net once; else
+    every row is labelled and a batch is ``(X, class index[, weight])``,
+    whose one noisy pass serves every term.
+    """
+    hidden_dropout, input_dropout = estimator.dropout, estimator.input_dropout
+    noise = (hidden_dropout, input_dropout, noise_generator)
+    unlabelled_terms = _unlabelled_terms(estimator, use_bce)
+
+    def paired_loss(module, batch):
         X_labelled, y, X = batch[:3]
         weight, labelled_weight = batch[3:] if len(batch) > 3 else (None, None)
-        logits = module(X_labelled, hidden_dropout, input_dropout, noise_generator)
+        logits = module(X_labelled, *noise)
         loss = weighted_mean(F.cross_entropy(logits, y, reduction="none"), labelled_weight)
         # Every row through the noisy encoder, as the labelled ones: (B, n_code).
-        code = module.encode(X, None, hidden_dropout, input_dropout, noise_generator)
+        code = module.encode(X, None, *noise)
+        return loss + unlabelled_terms(module, X, code, weight)
+
+    def single_pass_loss(module, batch):
+        X, y = batch[:2]
+        weight = batch[2] if len(batch) > 2 else None
+        code = module.encode(X, None, *noise)
+        loss = weighted_mean(F.cross_entropy(module.head(code), y, reduction="none"), weight)
+        return loss + unlabelled_terms(module, X, code, weight)
+
+    return paired_loss if paired else single_pass_loss
+
+
+def _unlabelled_terms(estimator, use_bce):
+    """The reconstruction and consistency terms of rows ``X`` and their noisy ``code``."""
+    reconstruction, consistency = estimator.reconstruction_weight, estimator.consistency_weight
+
+    def terms(module, X, code, weight):
+        loss = 0.0
         if reconstruction:
             loss = loss + reconstruction * weighted_mean(
                 _reconstruction_losses(module.decoder(code), X, use_bce), weight
@@ -122,7 +155,7 @@ def _loss_function(estimator, use_bce, noise_generator):
             loss = loss + consistency * weighted_mean(divergence, weight)
         return loss
 
-    return loss_fn
+    return terms
 
 
 def _reconstruction_losses(logits, clean, use_bce):

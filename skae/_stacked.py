@@ -128,7 +128,10 @@ default="plateau"
         labels only, as without it. With a term > 0 (this or
         ``consistency_weight``) an epoch is a pass over all the samples,
         each batch holding ``batch_size`` of them and as many labelled ones
-        (drawn in turn, so few labels are seen many times an epoch). Needs a
+        (drawn in turn, so few labels are seen many times an epoch); when
+        every sample is labelled and none is held out for
+        ``early_stopping``, a batch is ``batch_size`` samples, as without
+        the term, and their one noisy pass serves every term. Needs a
         hidden layer; ``warm_start`` and ``partial_fit`` cannot turn it on
         after a fit with 0 (they can turn it off).
     consistency_weight : float, default=0.0
@@ -253,6 +256,9 @@ default="plateau"
     softmax of the head on :math:`\\tilde h_j` and :math:`q_j` that of the
     clean row (a constant). Weights count in every term a sample is in; the
     L2 penalty is still divided by the labelled rows' total weight.
+    When every sample is labelled and trained on, the rows :math:`j` are
+    the labelled rows :math:`i` themselves, and :math:`\\tilde h_j` is the
+    noisy pass that the cross-entropy term uses.
 
     References
     ----------

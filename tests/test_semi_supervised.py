@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import skae
 from skae import StackedAutoencoderClassifier
+from skae._classifier_net import StackedNet
 from skae._semi_supervised import paired_arrays
 from skae._tensors import Rows
 
@@ -91,6 +92,32 @@ def test_each_term_works_without_unlabelled_rows(digits_unit_stratified_split):
         clf = StackedAutoencoderClassifier(**FAST, input_dropout=0.2, **extra).fit(X, y)
         assert clf.t_ == supervised.t_ and np.isfinite(clf.loss_curve_).all()
         assert clf.score(X_test, y_test) >= 0.85
+
+
+@pytest.mark.parametrize("labels", ["all", "few"])
+def test_rows_go_through_the_noisy_net_once_when_all_are_labelled(
+    digits_unit_stratified_split, monkeypatch, labels
+):
+    X, _, y, _ = digits_unit_stratified_split
+    y_fit = y if labels == "all" else few_labels(y, 20)
+    encoded = []
+    encode = StackedNet.encode
+
+    def counting_encode(self, x, n_layers=None, *args):
+        if n_layers is None:  # the whole stack: fine-tuning, not pretraining
+            encoded.append(x.shape[0])
+        return encode(self, x, n_layers, *args)
+
+    monkeypatch.setattr(StackedNet, "encode", counting_encode)
+    clf = StackedAutoencoderClassifier(**FAST, input_dropout=0.2, reconstruction_weight=1.0)
+    clf.fit(X, y_fit)
+    # All labelled: one pass serves both terms. Else a labelled batch and a
+    # batch of all rows, each through the net.
+    passes = 1 if labels == "all" else 2
+    assert sum(encoded) == passes * clf.max_iter * X.shape[0]
+    if labels == "all":
+        supervised = StackedAutoencoderClassifier(**FAST, input_dropout=0.2).fit(X, y)
+        assert clf.t_ == supervised.t_
 
 
 def test_paired_arrays_oversample_the_labelled_rows():
