@@ -116,7 +116,7 @@ def _loss_function(estimator, use_bce, noise_generator, paired):
     """
     hidden_dropout, input_dropout = estimator.dropout, estimator.input_dropout
     noise = (hidden_dropout, input_dropout, noise_generator)
-    unlabelled_terms = _unlabelled_terms(estimator, use_bce)
+    unsupervised_terms = _unsupervised_terms(estimator, use_bce)
 
     def paired_loss(module, batch):
         X_labelled, y, X = batch[:3]
@@ -125,20 +125,20 @@ def _loss_function(estimator, use_bce, noise_generator, paired):
         loss = weighted_mean(F.cross_entropy(logits, y, reduction="none"), labelled_weight)
         # Every row through the noisy encoder, as the labelled ones: (B, n_code).
         code = module.encode(X, None, *noise)
-        return loss + unlabelled_terms(module, X, code, weight)
+        return loss + unsupervised_terms(module, X, code, weight)
 
     def single_pass_loss(module, batch):
         X, y = batch[:2]
         weight = batch[2] if len(batch) > 2 else None
         code = module.encode(X, None, *noise)
         loss = weighted_mean(F.cross_entropy(module.head(code), y, reduction="none"), weight)
-        return loss + unlabelled_terms(module, X, code, weight)
+        return loss + unsupervised_terms(module, X, code, weight)
 
     return paired_loss if paired else single_pass_loss
 
 
-def _unlabelled_terms(estimator, use_bce):
-    """The reconstruction and consistency terms of rows ``X`` and their noisy ``code``."""
+def _unsupervised_terms(estimator, use_bce):
+    """The label-free terms: reconstruction and consistency of rows ``X`` with noisy ``code``."""
     reconstruction, consistency = estimator.reconstruction_weight, estimator.consistency_weight
 
     def terms(module, X, code, weight):
