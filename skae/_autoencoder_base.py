@@ -244,10 +244,11 @@ class BaseAutoencoder(
         weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
         weights = weights / weights.sum()
         sigmoid = self.output_activation == "sigmoid"
-        mean, squares = weighted_moments(X, weights, squares=not sigmoid)
+        mean, sum_of_squares = weighted_moments(X, weights, squares=not sigmoid)
         if sigmoid:
             return mean, 1.0
-        variance = float(np.mean(squares - mean**2))
+        # Mean over the features of E[x_j**2] - E[x_j]**2.
+        variance = sum_of_squares / X.shape[1] - float(np.mean(mean**2))
         # A spread below float32's smallest normal number is no spread in
         # float32 training: dividing by it would give inf.
         return mean, float(np.sqrt(variance)) if variance > _FLOAT32_TINY**2 else 1.0

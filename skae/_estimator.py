@@ -129,12 +129,24 @@ def _check_weight_range(positive_weights):
         )
 
 
+def _fits_float32(dtype):
+    """Whether every value of ``dtype`` lies within float32's range."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "biu":
+        return dtype.kind == "b" or float(np.iinfo(dtype).max) <= _FLOAT32_MAX
+    return dtype.kind == "f" and float(np.finfo(dtype).max) <= _FLOAT32_MAX
+
+
 def check_float32_range(X):
     """Refuse training data beyond float32's range, the dtype training runs in.
 
     Finite float64 values above float32's largest (3.4e38) would train as
-    inf: the error names them instead. Returns ``X``.
+    inf: the error names them instead. Returns ``X``. Data of a dtype whose
+    every value fits float32 (float32, float16, integers, booleans) is
+    returned unread: on MNIST the scan took a tenth of a fit's fixed cost.
     """
+    if _fits_float32(X.dtype):
+        return X
     largest = largest_magnitude(X)
     if largest > _FLOAT32_MAX:
         raise ValueError(

@@ -115,6 +115,8 @@ def test_sparse_input_matches_dense(digits_unit_split):
     X = digits_unit_split[0][:300]
     dense = AutoencoderTransformer(4, max_iter=4, random_state=0).fit(X)
     sparse = AutoencoderTransformer(4, max_iter=4, random_state=0).fit(sp.csr_matrix(X))
+    np.testing.assert_allclose(sparse.mean_, dense.mean_, rtol=1e-12)
+    assert sparse.scale_ == pytest.approx(dense.scale_, rel=1e-12)
     np.testing.assert_allclose(sparse.transform(sp.csr_matrix(X)), dense.transform(X), atol=1e-6)
     np.testing.assert_allclose(dense.transform(sp.csc_matrix(X)), dense.transform(X), atol=1e-12)
 
@@ -374,6 +376,9 @@ def test_the_reconstruction_starts_at_the_mean(digits_unit_split):
             4, output_activation=output_activation, loss=loss, max_iter=1, random_state=0
         ).fit(X)
         np.testing.assert_allclose(ae.mean_, X.mean(axis=0))
+        # The root mean variance of the features; 1 for a sigmoid output.
+        expected_scale = 1.0 if loss == "bce" else np.sqrt(X.var(axis=0).mean())
+        assert ae.scale_ == pytest.approx(expected_scale, rel=1e-12)
         offset = ae.module_.output_offset.numpy()
         if output_activation == "sigmoid":
             # Border pixels are always 0: their logit is clipped, not -inf.

@@ -88,6 +88,9 @@ def test_weights_change_the_fit(data):
     weighted = clone(ae).fit(X, sample_weight=weights)
     assert not np.array_equal(plain.transform(X), weighted.transform(X))
     np.testing.assert_allclose(weighted.mean_, np.average(X, axis=0, weights=weights))
+    # scale_: the root mean over the features of their weighted variance.
+    variances = np.average((X - weighted.mean_) ** 2, axis=0, weights=weights)
+    assert weighted.scale_ == pytest.approx(np.sqrt(variances.mean()), rel=1e-12)
 
 
 @pytest.mark.parametrize("bad, message", [
