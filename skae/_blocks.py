@@ -60,10 +60,13 @@ def weighted_moments(X, weights, squares=True):
     Neither a float64 cast of ``X`` nor ``X**2`` is ever held whole. Every
     block is cast to float64, where the squares of float32 (or float16)
     values cannot overflow, and each row's sum of squares is taken as a
-    dot product of the row with itself (no array of squares: on MNIST,
-    this cut the pass from 80 to 62 ms). With one block (up to
-    :data:`BLOCK_BYTES` of float64 rows) the first result is bit for bit
-    ``weights @ X`` on float64 X.
+    dot product of the row with itself (no array of squares).
+
+    Dense blocks go through :func:`numpy.einsum`'s own loops, never BLAS:
+    after a call, OpenBLAS's worker threads keep spinning for about a
+    tenth of a second, on the cores torch's threads train on next. On
+    MNIST on 2 cores, that made the first batches of every fit 2-15 times
+    slower (about 0.1 s per fit); einsum takes the same 56 ms as BLAS did.
 
     Parameters
     ----------
@@ -95,10 +98,18 @@ def weighted_moments(X, weights, squares=True):
         block, block_weights = X[rows], weights[rows]
         if block.dtype != np.float64:
             block = block.astype(np.float64)
-        first += np.asarray(block_weights @ block, dtype=np.float64).reshape(-1)
+        first += _weighted_row_sum(block_weights, block)
         if squares:
-            sum_of_squares += float(block_weights @ _row_sums_of_squares(block))
+            row_squares = _row_sums_of_squares(block)
+            sum_of_squares += float(np.einsum("i,i->", block_weights, row_squares))
     return first, sum_of_squares
+
+
+def _weighted_row_sum(weights, block):
+    """``weights @ block`` for a float64 block, dense or sparse, without BLAS."""
+    if sp.issparse(block):  # scipy's own loops
+        return np.asarray(weights @ block).reshape(-1)
+    return np.einsum("i,ij->j", weights, block)
 
 
 def _row_sums_of_squares(block):
