@@ -63,10 +63,11 @@ def weighted_moments(X, weights, squares=True):
     dot product of the row with itself (no array of squares).
 
     Dense blocks go through :func:`numpy.einsum`'s own loops, never BLAS:
-    after a call, OpenBLAS's worker threads keep spinning for about a
-    tenth of a second, on the cores torch's threads train on next. On
-    MNIST on 2 cores, that made the first batches of every fit 2-15 times
-    slower (about 0.1 s per fit); einsum takes the same 56 ms as BLAS did.
+    after a call, OpenBLAS's worker threads keep spinning for a while, on
+    the cores torch's threads train on next. A 784-256-64 fit on MNIST
+    (2 cores, batch 256) lost 94 ms in its first epoch with BLAS here,
+    12 ms with einsum (benchmarks/fit_start.py), which computes these sums
+    as fast as BLAS did (about 56 ms).
 
     Parameters
     ----------

@@ -109,9 +109,10 @@ class _RecordsMatmul(np.ndarray):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_the_fit_statistics_stay_off_blas(dtype):
-    # OpenBLAS's worker threads spin for about 0.1 s after a call, on the
-    # cores torch trains on next: the first batches of every MNIST fit ran
-    # 2-15x slower when mean_ and scale_ came from BLAS products.
+    # OpenBLAS's worker threads keep spinning after a call, on the cores
+    # torch trains on next: with mean_ and scale_ from BLAS products, the
+    # first epoch of an MNIST fit lost 94 ms, 12 ms without
+    # (benchmarks/fit_start.py).
     from skae._blocks import weighted_moments
 
     X = np.arange(24, dtype=dtype).reshape(6, 4).view(_RecordsMatmul)
