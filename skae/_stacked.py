@@ -131,9 +131,12 @@ default="plateau"
         (drawn in turn, so few labels are seen many times an epoch); when
         every sample is labelled and none is held out for
         ``early_stopping``, a batch is ``batch_size`` samples, as without
-        the term, and their one noisy pass serves every term. Needs a
-        hidden layer; ``warm_start`` and ``partial_fit`` cannot turn it on
-        after a fit with 0 (they can turn it off).
+        the term, and their one noisy pass serves every term. With
+        ``early_stopping``, the held-out rows still enter the terms as
+        unlabelled rows (their inputs, never their labels), as every input
+        does in a ladder network. Needs a hidden layer; ``warm_start`` and
+        ``partial_fit`` cannot turn it on after a fit with 0 (they can turn
+        it off).
     consistency_weight : float, default=0.0
         Weight of a consistency term in fine-tuning (see Notes): the
         divergence from the prediction on each clean sample, labelled or

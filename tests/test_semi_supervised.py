@@ -120,6 +120,28 @@ def test_rows_go_through_the_noisy_net_once_when_all_are_labelled(
         assert clf.t_ == supervised.t_
 
 
+def test_held_out_rows_enter_the_unsupervised_terms(digits_unit_stratified_split, monkeypatch):
+    # Documented: with early_stopping, the rows held out for validation feed
+    # the label-free terms (inputs only) while their labels stay out.
+    import skae._semi_supervised as semi
+
+    X, _, y, _ = digits_unit_stratified_split
+    seen = {}
+    pair = semi.paired_arrays
+
+    def recording_pair(X_all, sample_weight, labelled_arrays):
+        seen["all"], seen["labelled"] = X_all.shape[0], labelled_arrays[0].shape[0]
+        return pair(X_all, sample_weight, labelled_arrays)
+
+    monkeypatch.setattr(semi, "paired_arrays", recording_pair)
+    clf = StackedAutoencoderClassifier(
+        **FAST, reconstruction_weight=1.0, early_stopping=True, validation_fraction=0.2
+    ).fit(X, y)
+    n_held_out = len(y) - seen["labelled"]
+    assert seen["all"] == len(y) and n_held_out == pytest.approx(0.2 * len(y), abs=1)
+    assert len(clf.validation_scores_) == clf.n_iter_
+
+
 def test_paired_arrays_oversample_the_labelled_rows():
     X = np.arange(14, dtype=np.float32).reshape(7, 2)
     labelled = (Rows(X, [1, 4, 6]), np.array([0, 1, 0]), np.array([1.0, 2.0, 3.0]))
