@@ -190,12 +190,33 @@ def decoder_steps(module):
     return steps
 
 
+def _normalised_linear(layer, norm):
+    """A ``Linear`` layer followed by an inference-mode batch norm, as one Gemm step.
+
+    At inference the norm is affine, ``(z - mean) * s + beta`` with ``s =
+    gamma / sqrt(var + eps)``: folded into the layer's weights and bias
+    (in float64, then rounded to float32).
+    """
+    if norm is None:
+        return _linear(layer)
+    weight, bias = (t.detach().cpu().double().numpy() for t in (layer.weight, layer.bias))
+    mean, var, gamma, beta = (
+        t.detach().cpu().double().numpy()
+        for t in (norm.running_mean, norm.running_var, norm.weight, norm.bias)
+    )
+    scale = gamma / np.sqrt(var + norm.eps)
+    folded_weight = (weight * scale[:, None]).T.astype(np.float32)
+    return ("linear", folded_weight.copy(), ((bias - mean) * scale + beta).astype(np.float32))
+
+
 def classifier_steps(net):
     """Steps from the input to the class logits of a :class:`~skae._classifier_net.StackedNet`.
 
-    Dropout is a training-time noise only, so inference has none.
+    Dropout and Gaussian noise are training-time noise only, so inference
+    has none; batch norms (``batch_norm=True``) fold into their layers.
     """
+    norms = list(net.norms) if hasattr(net, "norms") else [None] * (len(net.hidden) + 1)
     steps = []
-    for layer in net.hidden:
-        steps += [_linear(layer), ("activation", net.activation)]
-    return [*steps, _linear(net.head)]
+    for layer, norm in zip(net.hidden, norms[:-1], strict=True):
+        steps += [_normalised_linear(layer, norm), ("activation", net.activation)]
+    return [*steps, _normalised_linear(net.head, norms[-1])]

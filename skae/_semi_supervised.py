@@ -115,7 +115,8 @@ def _loss_function(estimator, use_bce, noise_generator, paired):
     whose one noisy pass serves every term.
     """
     hidden_dropout, input_dropout = estimator.dropout, estimator.input_dropout
-    noise = (hidden_dropout, input_dropout, noise_generator)
+    noise = (hidden_dropout, input_dropout, noise_generator, estimator.noise_std)
+    logit_noise = (estimator.noise_std, noise_generator)
     unsupervised_terms = _unsupervised_terms(estimator, use_bce)
 
     def paired_loss(module, batch):
@@ -125,23 +126,29 @@ def _loss_function(estimator, use_bce, noise_generator, paired):
         loss = weighted_mean(F.cross_entropy(logits, y, reduction="none"), labelled_weight)
         # Every row through the noisy encoder, as the labelled ones: (B, n_code).
         code = module.encode(X, None, *noise)
-        return loss + unsupervised_terms(module, X, code, weight)
+        # The consistency term compares the logits of this noisy pass.
+        noisy_logits = module.logits(code, *logit_noise) if estimator.consistency_weight else None
+        return loss + unsupervised_terms(module, X, code, weight, noisy_logits)
 
     def single_pass_loss(module, batch):
         X, y = batch[:2]
         weight = batch[2] if len(batch) > 2 else None
         code = module.encode(X, None, *noise)
-        loss = weighted_mean(F.cross_entropy(module.head(code), y, reduction="none"), weight)
-        return loss + unsupervised_terms(module, X, code, weight)
+        logits = module.logits(code, *logit_noise)
+        loss = weighted_mean(F.cross_entropy(logits, y, reduction="none"), weight)
+        return loss + unsupervised_terms(module, X, code, weight, logits)
 
     return paired_loss if paired else single_pass_loss
 
 
 def _unsupervised_terms(estimator, use_bce):
-    """The label-free terms: reconstruction and consistency of rows ``X`` with noisy ``code``."""
+    """The label-free terms: reconstruction and consistency of rows ``X``.
+
+    ``code`` and ``noisy_logits`` are the rows' noisy pass through the net.
+    """
     reconstruction, consistency = estimator.reconstruction_weight, estimator.consistency_weight
 
-    def terms(module, X, code, weight):
+    def terms(module, X, code, weight, noisy_logits):
         loss = 0.0
         if reconstruction:
             loss = loss + reconstruction * weighted_mean(
@@ -150,7 +157,7 @@ def _unsupervised_terms(estimator, use_bce):
         if consistency:
             with torch.no_grad():  # the clean prediction is the target
                 target = F.log_softmax(module(X), dim=1)
-            noisy = F.log_softmax(module.head(code), dim=1)
+            noisy = F.log_softmax(noisy_logits, dim=1)
             divergence = F.kl_div(noisy, target, reduction="none", log_target=True).sum(dim=1)
             loss = loss + consistency * weighted_mean(divergence, weight)
         return loss

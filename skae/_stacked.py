@@ -119,6 +119,21 @@ default="plateau"
         Dropout probability of the input features during fine-tuning (0.2
         in Srivastava et al. 2014 [3]_): masking noise, as in pretraining, that
         keeps the fine-tuned network robust to missing pixels.
+    batch_norm : bool, default=False
+        Normalise each hidden layer's pre-activation and the logits over the
+        batch (:class:`torch.nn.BatchNorm1d`), as the supervised baseline of
+        ladder networks [4]_ does; pretraining trains each layer with its
+        normalisation. Inference uses the running statistics. The batch
+        statistics are unweighted, whatever ``sample_weight`` says; a
+        training batch of one row is normalised by the running statistics.
+        The fitted weights then depend on the number of torch threads, by
+        float rounding (the batch statistics are sums torch splits across
+        threads); at one thread count fits are bit-identical.
+    noise_std : float, default=0.0
+        Standard deviation of Gaussian noise added during fine-tuning to the
+        input and to each layer's (normalised) pre-activation, the logits
+        included: 0.3 with ``batch_norm`` in ladder networks [4]_. Not used
+        in pretraining or inference.
     reconstruction_weight : float, default=0.0
         Weight of a denoising reconstruction term in fine-tuning (see
         Notes), so that unlabelled samples shape fine-tuning too: every
@@ -141,7 +156,8 @@ default="plateau"
         Weight of a consistency term in fine-tuning (see Notes): the
         divergence from the prediction on each clean sample, labelled or
         not, to that on its copy corrupted by ``input_dropout`` and
-        ``dropout`` (0 without them), as the ladder network's top cost [4]_.
+        ``dropout``, and by ``noise_std`` (0 without any of them), as the
+        ladder network's top cost [4]_.
     tol : float, default=3e-3
         Relative tolerance: a phase stalls when, for more than
         ``n_iter_no_change`` epochs, its loss (or the validation accuracy,
@@ -313,6 +329,8 @@ default="plateau"
         "pretrain_learning_rate_init": [Interval(Real, 0, _FLOAT32_MAX, closed="right")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm": ["boolean"],
+        "noise_std": [Interval(Real, 0, _FLOAT32_MAX, closed="both")],
         "unlabeled": [None, Real, str],
         "reconstruction_weight": [Interval(Real, 0, _FLOAT32_MAX, closed="both")],
         "consistency_weight": [Interval(Real, 0, _FLOAT32_MAX, closed="both")],
@@ -335,6 +353,8 @@ default="plateau"
         learning_rate="plateau",
         dropout=0.0,
         input_dropout=0.0,
+        batch_norm=False,
+        noise_std=0.0,
         reconstruction_weight=0.0,
         consistency_weight=0.0,
         tol=3e-3,
@@ -430,7 +450,9 @@ default="plateau"
     def _build_net(self, data):
         sizes = as_layer_sizes(self.hidden_layer_sizes)
         n_classes, decoder = len(data.attributes["classes_"]), data.attributes.get("_decoder_")
-        return StackedNet(data.X.shape[1], sizes, n_classes, self.activation, bool(decoder))
+        return StackedNet(
+            data.X.shape[1], sizes, n_classes, self.activation, bool(decoder), self.batch_norm
+        )
 
     def _main_phase(self, net, data, seed, incremental, noise_generator, history):
         phase = super()._main_phase(net, data, seed, incremental, noise_generator, history)
@@ -446,7 +468,7 @@ default="plateau"
 
     def _batch_loss(self, module, batch, noise_generator):
         X, y, sample_weight = batch[0], batch[1], (batch[2] if len(batch) > 2 else None)
-        logits = module(X, self.dropout, self.input_dropout, noise_generator)
+        logits = module(X, self.dropout, self.input_dropout, noise_generator, self.noise_std)
         return weighted_mean(F.cross_entropy(logits, y, reduction="none"), sample_weight)
 
     def _batch_scores(self, module, batch):

@@ -36,6 +36,18 @@ ESTIMATORS = [
         learning_rate_init=0.01,
         random_state=0,
     ),
+    # Batch norm meets the checks' tiny fits (one-row batches included).
+    StackedAutoencoderClassifier(
+        hidden_layer_sizes=(16, 16),
+        corruption_levels=(0.1, 0.2),
+        pretrain_max_iter=2,
+        pretrain_learning_rate_init=0.01,
+        max_iter=30,
+        learning_rate_init=0.01,
+        batch_norm=True,
+        noise_std=0.1,
+        random_state=0,
+    ),
 ]
 
 # Weight 2 equals a repeated row only in expectation for minibatch training

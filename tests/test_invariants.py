@@ -42,6 +42,14 @@ ESTIMATORS = {
     "classifier": StackedAutoencoderClassifier(
         (8, 8), corruption_levels=0.1, pretrain_max_iter=2, **_SMALL
     ),
+    "classifier_batch_norm": StackedAutoencoderClassifier(
+        (8, 8),
+        corruption_levels=0.1,
+        pretrain_max_iter=2,
+        batch_norm=True,
+        noise_std=0.3,
+        **_SMALL,
+    ),  # fmt: skip
     "test_variant": MAEAutoencoder(3, hidden_layer_sizes=(8,), **_SMALL),
 }
 BATCHES_PER_EPOCH = 2  # 120 rows in batches of 60

@@ -140,6 +140,9 @@ CLASSIFIERS = [
     pytest.param(dict(hidden_layer_sizes=()), id="softmax-only"),
     pytest.param(dict(hidden_layer_sizes=(24, 12), activation="gelu"), id="gelu-2-layers"),
     pytest.param(dict(hidden_layer_sizes=(16,), dropout=0.5, input_dropout=0.2), id="dropout"),
+    # Inference's batch norms fold into the Gemms; the noise is training's only.
+    pytest.param(dict(hidden_layer_sizes=(24, 12), batch_norm=True, noise_std=0.3), id="norms"),
+    pytest.param(dict(hidden_layer_sizes=(), batch_norm=True), id="softmax-norm"),
 ]
 
 

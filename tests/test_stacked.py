@@ -382,3 +382,72 @@ def test_default_corruption_levels_fit_any_depth(digits_unit_stratified_split):
         cv=2,
     ).fit(X_train[:200], y_train[:200])
     assert search.best_params_["hidden_layer_sizes"] in [(16,), (16, 12), (16, 12, 8)]
+
+
+# ------------------------------------------------- batch_norm and noise_std
+
+
+def test_batch_norm_normalises_every_layer_and_infers_from_running_statistics(
+    digits_unit_stratified_split,
+):
+    X, X_test, y, _ = digits_unit_stratified_split
+    clf = StackedAutoencoderClassifier(**FAST, batch_norm=True, noise_std=0.3).fit(X, y)
+    norms = clf.module_.norms
+    assert [norm.num_features for norm in norms] == [64, 32, 10]
+    assert all(int(norm.num_batches_tracked) > 0 for norm in norms)
+    # Inference uses the running statistics: a row's prediction does not
+    # depend on the rows beside it, and the noise is training's only.
+    together = clf.predict_proba(X_test[:20])
+    alone = np.vstack([clf.predict_proba(X_test[i : i + 1]) for i in range(20)])
+    np.testing.assert_allclose(alone, together, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(clf.predict_proba(X_test), clf.predict_proba(X_test))
+
+
+def test_noise_std_changes_fine_tuning_only(digits_unit_stratified_split):
+    X, _, y, _ = digits_unit_stratified_split
+    plain = StackedAutoencoderClassifier(**FAST).fit(X, y)
+    quiet = StackedAutoencoderClassifier(**FAST, noise_std=0.0).fit(X, y)
+    noisy = StackedAutoencoderClassifier(**FAST, noise_std=0.3).fit(X, y)
+    assert plain.pretrain_loss_curves_ == noisy.pretrain_loss_curves_
+    assert plain.loss_curve_ == quiet.loss_curve_ != noisy.loss_curve_
+
+
+def test_batch_norm_pretrains_each_layer_with_its_norm(digits_unit_stratified_split):
+    X, _, y, _ = digits_unit_stratified_split
+    net = StackedNet(64, (16, 8), 10, "relu", batch_norm=True)
+    encoder = net.layer_autoencoder(1).encoder
+    assert encoder[0] is net.hidden[1] and encoder[1] is net.norms[1]
+    settings = dict(FAST, hidden_layer_sizes=(16, 8), max_iter=1)
+    clf = StackedAutoencoderClassifier(**settings, batch_norm=True).fit(X, y)
+    assert all(len(curve) == 2 for curve in clf.pretrain_loss_curves_)
+
+
+def test_batch_norm_takes_a_training_batch_of_one_row(digits_unit_stratified_split):
+    # 15 rows in batches of 7: the last batch holds one row, which
+    # BatchNorm1d refuses in training; it takes the running statistics.
+    X, _, y, _ = digits_unit_stratified_split
+    settings = dict(FAST, batch_size=7, max_iter=2, batch_norm=True)
+    clf = StackedAutoencoderClassifier(**settings).fit(X[:15], y[:15])
+    assert np.isfinite(clf.predict_proba(X[:3])).all()
+    # partial_fit on one row: a one-row batch from the first step.
+    clf = StackedAutoencoderClassifier(**settings).partial_fit(X[:1], y[:1], classes=range(10))
+    assert np.isfinite(clf.predict_proba(X[:3])).all()
+
+
+def test_batch_norm_round_trips_and_is_deterministic(digits_unit_stratified_split, tmp_path):
+    import pickle
+
+    X, X_test, y, _ = digits_unit_stratified_split
+    settings = dict(FAST, batch_norm=True, noise_std=0.2)
+    first = StackedAutoencoderClassifier(**settings).fit(X, y)
+    second = StackedAutoencoderClassifier(**settings).fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X_test), second.predict_proba(X_test))
+    loaded = pickle.loads(pickle.dumps(first))
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), first.predict_proba(X_test))
+
+
+@pytest.mark.parametrize("bad", [-0.1, float("inf"), "0.3"])
+def test_bad_noise_std_is_refused_by_name(digits_unit_stratified_split, bad):
+    X, _, y, _ = digits_unit_stratified_split
+    with pytest.raises(ValueError, match="noise_std"):
+        StackedAutoencoderClassifier(**FAST, noise_std=bad).fit(X, y)
