@@ -11,6 +11,15 @@ from skae import (
 
 # Small networks and few epochs keep the ~50 checks per estimator fast; the
 # checks exercise the API, not the quality of the fit.
+_CLASSIFIER = dict(
+    hidden_layer_sizes=(16, 16),
+    corruption_levels=(0.1, 0.2),
+    pretrain_max_iter=2,
+    pretrain_learning_rate_init=0.01,
+    max_iter=30,
+    learning_rate_init=0.01,
+    random_state=0,
+)
 ESTIMATORS = [
     AutoencoderTransformer(hidden_layer_sizes=(8,), max_iter=20, random_state=0),
     # The loss terms of the sparse and contractive autoencoders, and tied
@@ -27,27 +36,9 @@ ESTIMATORS = [
     ),
     DenoisingAutoencoder(hidden_layer_sizes=(8,), max_iter=20, random_state=0),
     VariationalAutoencoder(hidden_layer_sizes=(8,), max_iter=20, random_state=0),
-    StackedAutoencoderClassifier(
-        hidden_layer_sizes=(16, 16),
-        corruption_levels=(0.1, 0.2),
-        pretrain_max_iter=2,
-        pretrain_learning_rate_init=0.01,
-        max_iter=30,
-        learning_rate_init=0.01,
-        random_state=0,
-    ),
+    StackedAutoencoderClassifier(**_CLASSIFIER),
     # Batch norm meets the checks' tiny fits (one-row batches included).
-    StackedAutoencoderClassifier(
-        hidden_layer_sizes=(16, 16),
-        corruption_levels=(0.1, 0.2),
-        pretrain_max_iter=2,
-        pretrain_learning_rate_init=0.01,
-        max_iter=30,
-        learning_rate_init=0.01,
-        batch_norm=True,
-        noise_std=0.1,
-        random_state=0,
-    ),
+    StackedAutoencoderClassifier(**_CLASSIFIER, batch_norm=True, noise_std=0.1),
 ]
 
 # Weight 2 equals a repeated row only in expectation for minibatch training
