@@ -320,6 +320,7 @@ default="identity"
 
     """  # noqa: D301 (the Notes' LaTeX: backslashes doubled, as the \ line continuations need)
 
+    _net_parameters = (*BaseAutoencoder._net_parameters, "code_activation", "tied_weights")
     _parameter_constraints: dict = {
         **BaseAutoencoder._parameter_constraints,
         "code_activation": [StrOptions(set(ACTIVATIONS))],

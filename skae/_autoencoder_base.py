@@ -52,6 +52,17 @@ class BaseAutoencoder(
     See :class:`skae.AutoencoderTransformer` for the parameters.
     """
 
+    # What _net_settings reads (see TorchEstimator._net_parameters).
+    _net_parameters = (
+        "architecture",
+        "n_components",
+        "hidden_layer_sizes",
+        "activation",
+        "output_activation",
+        "image_shape",
+        "conv_channels",
+        "unpooling",
+    )
     _parameter_constraints: dict = {
         **TRAINING_PARAMETER_CONSTRAINTS,
         "n_components": [Interval(Integral, 1, None, closed="left")],

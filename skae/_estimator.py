@@ -23,6 +23,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -53,6 +54,7 @@ from ._training import History, TrainingConfig, TrainingDiverged, fit_module
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 _SEED_RANGE = np.iinfo(np.int32).max
+_LAYER_SIZE_PARAMETERS = frozenset({"hidden_layer_sizes", "conv_channels"})
 
 # The training parameters every estimator shares, named as in sklearn's MLP.
 TRAINING_PARAMETER_CONSTRAINTS = {
@@ -87,6 +89,14 @@ def store_parameters(estimator, arguments):
     for name, value in arguments.items():
         if name != "self":
             setattr(estimator, name, value)
+
+
+def _same(a, b):
+    """Whether two parameter values are equal (a callable only to itself)."""
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return a is b
 
 
 def as_layer_sizes(value, name="hidden_layer_sizes"):
@@ -202,6 +212,11 @@ class TorchEstimator:
     """
 
     _main_phase_name = ""
+    # The parameters the net's structure is built from. A fresh fit records
+    # their values (``_net_parameters_``): a saved model rebuilds its net
+    # from those whatever ``set_params`` did since, and warm_start and
+    # partial_fit refuse to go on training a net they no longer describe.
+    _net_parameters = ()
 
     # ----------------------------------------------------------- the sequence
 
@@ -240,10 +255,12 @@ class TorchEstimator:
         )
         seed = check_random_state(self.random_state).randint(_SEED_RANGE)
         if continuing:
+            self._check_net_parameters_unchanged(incremental)
             net, device, history, optimizer_state, seed = self._resumed_training_state(seed)
         else:
             device = resolve_device(self.device)
             net, history, optimizer_state = self._new_net(data, seed).to(device), History(), None
+            data.attributes["_net_parameters_"] = self._net_parameter_values()
         order_generator = torch.Generator().manual_seed(seed + 1)  # batch order
         noise_generator = torch.Generator(device=device).manual_seed(seed + 2)  # noise, masks
         # Built (and the validation split checked) before any pretraining.
@@ -267,6 +284,38 @@ class TorchEstimator:
                 return None, caught
             interrupt = caught
         return self._fitted_attributes(phase, data, device), interrupt
+
+    def _net_parameter_values(self):
+        """The values of the parameters in ``_net_parameters``, validated and comparable."""
+        values = {}
+        for name in self._net_parameters:
+            value = getattr(self, name)
+            if name in _LAYER_SIZE_PARAMETERS:
+                value = as_layer_sizes(value, name)
+            elif isinstance(value, list | np.ndarray):
+                value = tuple(np.asarray(value).tolist())
+            values[name] = value
+        return values
+
+    def _check_net_parameters_unchanged(self, incremental):
+        """Refuse to continue training a net that the parameters no longer describe."""
+        built_with = getattr(self, "_net_parameters_", None)
+        if built_with is None:  # saved by a skae that did not record them
+            return
+        now = self._net_parameter_values()
+        changed = [name for name, value in built_with.items() if not _same(now[name], value)]
+        if changed:
+            how = "partial_fit" if incremental else "fit with warm_start=True"
+            details = ", ".join(
+                f"{name}={now[name]!r} (the net was built with {built_with[name]!r})"
+                for name in changed
+            )
+            fresh = "fit()" if incremental else "warm_start=False"
+            raise ValueError(
+                f"{how} continues training the fitted net, but the parameters now "
+                f"describe a different net: {details}. Use {fresh} to build and "
+                "train a new net, or set the parameters back."
+            )
 
     def _new_net(self, data, seed):
         """The net of a fresh fit, its initial weights drawn from ``seed`` only."""
@@ -474,10 +523,16 @@ class TorchEstimator:
     # -------------------------------------------------------------- pickling
 
     def _rebuild_net(self):
-        """The fit's net (``_new_net``) for the fitted attributes, before its weights load."""
+        """The fit's net (``_new_net``) for the fitted attributes, before its weights load.
+
+        Built from the parameter values the fitted net was built with, which
+        ``set_params`` may have changed since.
+        """
         fitted = {name: value for name, value in vars(self).items() if name.endswith("_")}
+        built_with = fitted.get("_net_parameters_")  # None: saved by an older skae
+        template = self if built_with is None else clone(self).set_params(**built_with)
         X = np.empty((0, self.n_features_in_), np.float32)  # its shape is all a net needs
-        return self._new_net(FitData(X=X, arrays=(), attributes=fitted), seed=0)
+        return template._new_net(FitData(X=X, arrays=(), attributes=fitted), seed=0)
 
     def __getstate__(self):
         # NumPy and plain Python only (skops, mlflow, any machine): see _state.py.

@@ -336,6 +336,7 @@ default="plateau"
         "consistency_weight": [Interval(Real, 0, _FLOAT32_MAX, closed="both")],
     }
     _main_phase_name = "Fine-tuning"
+    _net_parameters = ("hidden_layer_sizes", "activation", "batch_norm")
 
     def __init__(
         self,

@@ -357,6 +357,36 @@ def test_warm_start_and_partial_fit_continue_training(estimator, data):
     assert estimator.n_iter_ == 9 and estimator.t_ == 9 * X.shape[0]
 
 
+def net_changing_parameters(estimator):
+    """Other values of two parameters that every estimator's net is built from."""
+    sizes = tuple(5 for _ in estimator.hidden_layer_sizes) or (5,)
+    return {"hidden_layer_sizes": sizes, "activation": "tanh"}
+
+
+@pytest.mark.parametrize("method", ["warm_start", "partial_fit"])
+def test_continuing_refuses_parameters_that_describe_another_net(estimator, data, method):
+    X, y = data
+    estimator.fit(X, y)
+    before = _outputs(estimator, X)
+    changes = net_changing_parameters(estimator)
+    originals = {name: getattr(estimator, name) for name in changes}
+    estimator.set_params(**changes)
+    with pytest.raises(ValueError, match="describe a different net") as raised:
+        if method == "warm_start":
+            estimator.set_params(warm_start=True).fit(X, y)
+        else:
+            estimator.partial_fit(X, y)
+    for name, value in changes.items():
+        assert f"{name}={value!r}" in str(raised.value)
+    assert estimator.n_iter_ == 4
+    for a, b in zip(before, _outputs(estimator, X), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # Set back (a list for a tuple is the same setting), training goes on.
+    estimator.set_params(**originals)
+    estimator.set_params(hidden_layer_sizes=list(estimator.hidden_layer_sizes)).partial_fit(X, y)
+    assert estimator.n_iter_ == 5
+
+
 def test_first_partial_fit_equals_fit_of_one_epoch(estimator, data):
     X, y = data
     kwargs = {"classes": np.unique(y)} if _is_classifier(estimator) else {}

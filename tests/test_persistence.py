@@ -23,7 +23,7 @@ from sklearn.base import ClassifierMixin, clone
 from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
-from test_invariants import ESTIMATORS
+from test_invariants import ESTIMATORS, net_changing_parameters
 from torch import nn
 
 import skae
@@ -139,6 +139,19 @@ def test_round_trip_keeps_everything_and_training_goes_on(estimator, data, tmp_p
     _assert_same_model(fitted, restored, X)
     # The optimizer's state travels too: continued training is bit-identical.
     _assert_same_model(_continue_training(fitted, X, y), _continue_training(restored, X, y), X)
+
+
+@pytest.mark.parametrize("round_trip", list(ROUND_TRIPS))
+def test_a_model_saved_after_set_params_keeps_the_net_it_was_fitted_with(
+    estimator, data, tmp_path, round_trip
+):
+    X, y = data
+    fitted = estimator.fit(X, y)
+    outputs = _outputs(fitted, X)
+    fitted.set_params(**net_changing_parameters(fitted))  # no refit
+    restored = ROUND_TRIPS[round_trip](fitted, tmp_path)
+    _assert_same(outputs, _outputs(restored, X), "outputs")
+    _assert_same(fitted.get_params(), restored.get_params(), "get_params()")
 
 
 def test_pickled_state_is_numpy_and_plain_python(estimator, data):
