@@ -250,14 +250,14 @@ class VariationalAutoencoder(BaseAutoencoder):
 
     def _loss(self, module, X_input, X_target, generator, sample_weight=None):
         # One reparameterised draw per sample, from the fit's generator.
-        shape = (1, X_input.shape[0], self.n_components)
+        shape = (1, X_input.shape[0], module.n_components)
         eps = torch.randn(shape, generator=generator, device=X_input.device, dtype=X_input.dtype)
         return -weighted_mean(self._elbo(module, X_input, X_target, eps, self.beta), sample_weight)
 
     def _sample_scores(self, module, X):
         # The true ELBO (beta=1) with fixed draws: deterministic per sample.
         draws = torch.randn(
-            (_N_SCORE_DRAWS, 1, self.n_components),
+            (_N_SCORE_DRAWS, 1, module.n_components),
             generator=torch.Generator().manual_seed(_SCORE_SEED),
             dtype=torch.float64,
         )
@@ -290,5 +290,6 @@ class VariationalAutoencoder(BaseAutoencoder):
         check_is_fitted(self)
         seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
         generator = torch.Generator().manual_seed(seed)
-        z = torch.randn((n_samples, self.n_components), generator=generator, dtype=torch.float64)
+        # The fitted code size: set_params may have changed n_components since.
+        z = torch.randn((n_samples, self.n_components_), generator=generator, dtype=torch.float64)
         return self._infer(lambda module, z_batch: module.decode(z_batch), z.numpy())

@@ -358,9 +358,12 @@ def test_warm_start_and_partial_fit_continue_training(estimator, data):
 
 
 def net_changing_parameters(estimator):
-    """Other values of two parameters that every estimator's net is built from."""
+    """Other values of parameters the estimator's net is built from."""
     sizes = tuple(5 for _ in estimator.hidden_layer_sizes) or (5,)
-    return {"hidden_layer_sizes": sizes, "activation": "tanh"}
+    changes = {"hidden_layer_sizes": sizes, "activation": "tanh"}
+    if "n_components" in estimator.get_params():
+        changes["n_components"] = estimator.n_components - 1
+    return changes
 
 
 @pytest.mark.parametrize("method", ["warm_start", "partial_fit"])

@@ -138,3 +138,10 @@ def test_negative_beta():
 def test_sample_needs_positive_count(bernoulli_vae):
     with pytest.raises(InvalidParameterError, match="n_samples"):
         bernoulli_vae.sample(0)
+
+
+def test_sample_uses_the_fitted_code_size(bernoulli_vae):
+    vae = pickle.loads(pickle.dumps(bernoulli_vae))  # a copy to change
+    drawn = vae.sample(5, random_state=0)
+    vae.set_params(n_components=2)  # no refit: the fitted net keeps its 4
+    np.testing.assert_array_equal(vae.sample(5, random_state=0), drawn)
