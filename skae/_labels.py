@@ -69,6 +69,17 @@ def class_indices(y_labelled, classes, unlabeled, continuing):
     return np.searchsorted(classes, y_labelled)
 
 
+def _check_same_classes(classes, fitted_classes):
+    """Refuse ``classes`` given to a later ``partial_fit`` that differ from ``classes_``."""
+    given = np.unique(check_label_types(np.asarray(classes), "classes"))
+    if not np.array_equal(given, fitted_classes):
+        raise ValueError(
+            f"classes={given.tolist()} differs from the fitted classes_ "
+            f"{fitted_classes.tolist()}: a continued partial_fit takes the same "
+            "classes (or none); refit to change them."
+        )
+
+
 def labelled_fit_data(
     X, y, sample_weight, unlabeled, fitted_classes, incremental, classes, n_layers
 ):
@@ -85,6 +96,8 @@ def labelled_fit_data(
     check_label_types(y[labelled], "y")
     check_classification_targets(y[labelled])
     if fitted_classes is not None:
+        if incremental and classes is not None:
+            _check_same_classes(classes, fitted_classes)
         classes = fitted_classes
     elif not incremental:
         classes = np.unique(y[labelled])

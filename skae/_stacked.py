@@ -433,8 +433,10 @@ default="plateau"
             Labels from ``classes`` (or ``classes_``); ``unlabeled`` samples
             are skipped, except by the first call's pretraining.
         classes : array-like of shape (n_classes,), default=None
-            Every class the model will ever see. Required on the first call,
-            ignored on later ones (as in ``MLPClassifier.partial_fit``).
+            Every class the model will ever see. Required on the first call;
+            on later ones it may be omitted, and if given must be the fitted
+            ``classes_`` (a ValueError otherwise, as in
+            ``MLPClassifier.partial_fit``).
         sample_weight : array-like of shape (n_samples,), default=None
             As in :meth:`fit`.
 

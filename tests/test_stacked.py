@@ -313,6 +313,20 @@ def test_partial_fit_rejects_unknown_labels_and_keeps_the_model(digits_unit_stra
     np.testing.assert_array_equal(clf.predict_proba(X_test), before)
 
 
+def test_later_partial_fit_refuses_other_classes_and_keeps_the_model(
+    digits_unit_stratified_split,
+):
+    X_train, X_test, y_train, _ = digits_unit_stratified_split
+    clf = StackedAutoencoderClassifier(**FAST).partial_fit(X_train, y_train, classes=range(10))
+    before = clf.predict_proba(X_test)
+    with pytest.raises(ValueError, match=r"classes=\[0, 1, .*, 10\] differs from the fitted"):
+        clf.partial_fit(X_train, y_train, classes=range(11))
+    assert clf.n_iter_ == 1
+    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
+    clf.partial_fit(X_train, y_train, classes=list(reversed(range(10))))  # the same set
+    assert clf.n_iter_ == 2
+
+
 def test_partial_fit_skips_unlabelled_samples(digits_unit_stratified_split):
     X_train, _, y_train, _ = digits_unit_stratified_split
     clf = StackedAutoencoderClassifier(**FAST).partial_fit(X_train, y_train, classes=range(10))
