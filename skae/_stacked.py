@@ -3,12 +3,7 @@
 from numbers import Integral, Real
 
 import torch.nn.functional as F
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-)
+from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
@@ -42,8 +37,7 @@ from ._stacked_outputs import StackedOutputsMixin
 class StackedAutoencoderClassifier(
     ClassifierMixin,
     ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    StackedOutputsMixin,
+    StackedOutputsMixin,  # a TransformerMixin
     TorchEstimator,
     BaseEstimator,
 ):

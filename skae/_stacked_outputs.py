@@ -2,6 +2,7 @@
 
 import torch
 import torch.nn.functional as F
+from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._blocks import INFERENCE_DTYPES
@@ -9,11 +10,16 @@ from ._blocks import INFERENCE_DTYPES
 __all__ = ["StackedOutputsMixin"]
 
 
-class StackedOutputsMixin:
+class StackedOutputsMixin(TransformerMixin):
     """Inference of :class:`~skae.StackedAutoencoderClassifier` on ``module_``.
 
     ``predict``, ``predict_proba``, ``decision_function``... in batches,
     through the estimator's ``_infer`` (see :class:`~skae._estimator.TorchEstimator`).
+    A ``TransformerMixin`` itself, because scikit-learn's ``set_output``
+    wraps only a ``transform`` defined in a subclass of it: ``transform``
+    defined here in a plain mixin gave NumPy arrays under
+    ``set_output(transform="pandas")`` while ``fit_transform`` gave
+    DataFrames.
     """
 
     def _apply(self, fn, X):

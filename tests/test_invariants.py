@@ -409,6 +409,21 @@ def test_a_warning_raised_as_an_error_leaves_the_completed_fit(estimator, data):
     assert np.isfinite(_outputs(estimator, X)[0]).all()
 
 
+@pytest.mark.parametrize("method", ["transform", "fit_transform"])
+def test_set_output_pandas_gives_named_data_frames(estimator, data, method):
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    frame = pd.DataFrame(X, columns=[f"pixel{i}" for i in range(X.shape[1])], index=X[:, 10])
+    estimator.set_output(transform="pandas")
+    if method == "transform":
+        output = estimator.fit(frame, y).transform(frame)
+    else:
+        output = estimator.fit_transform(frame, y)
+    assert isinstance(output, pd.DataFrame)
+    assert list(output.columns) == list(estimator.get_feature_names_out())
+    pd.testing.assert_index_equal(output.index, frame.index)
+
+
 def test_fitted_attributes_mean_the_same_everywhere(estimator, data):
     X, y = data
     estimator.fit(X, y)
