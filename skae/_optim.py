@@ -3,6 +3,7 @@
 import math
 
 import torch
+from torch.optim.adam import adam
 
 __all__ = [
     "LEARNING_RATE_SCHEDULES",
@@ -13,6 +14,7 @@ __all__ = [
     "make_optimizer",
     "schedule_for_call",
     "set_learning_rate",
+    "step_function",
 ]
 
 SOLVERS = ("adam", "adamw", "sgd", "rmsprop", "lbfgs")
@@ -74,6 +76,67 @@ def fused_or_default(optimizer_class, parameters, **settings):
         except RuntimeError:  # no fused kernel for this device
             pass
     return optimizer_class(parameters, **settings)
+
+
+def step_function(optimizer):
+    """A function that does ``optimizer.step()``, with less Python per call for a fused Adam.
+
+    ``Adam.step`` spends about a third of its time around its fused kernel
+    (hooks, the profiler's record, gathering the state lists again each
+    step): 227 us per step on MNIST 784-256-64 at batch 256, of which the
+    kernel takes 150. A plain fused ``Adam`` (one parameter group, no
+    AMSGrad, ``maximize``, capturable or differentiable mode, a float
+    learning rate) steps instead through torch's functional
+    :func:`torch.optim.adam.adam` with the state lists kept between steps:
+    181 us, the same kernel, the same result bit for bit
+    (tests/test_speed_paths.py). Any other optimizer gets its own ``step``.
+    """
+    groups = optimizer.param_groups
+    if type(optimizer) is torch.optim.Adam and len(groups) == 1 and _plain_fused(groups[0]):
+        return _FusedAdamStep(optimizer)
+    return optimizer.step
+
+
+def _plain_fused(group):
+    unusual = ("amsgrad", "maximize", "capturable", "differentiable", "decoupled_weight_decay")
+    return (
+        bool(group.get("fused"))
+        and not any(group.get(setting) for setting in unusual)
+        and not torch.is_tensor(group["lr"])
+    )
+
+
+class _FusedAdamStep:
+    """``optimizer.step()`` of a plain fused Adam (see :func:`step_function`)."""
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+        self.group = optimizer.param_groups[0]
+        self.params = list(self.group["params"])
+        self.state_lists = None  # once every parameter has its state
+
+    def __call__(self):
+        gradients = [parameter.grad for parameter in self.params]
+        if self.state_lists is None or any(gradient is None for gradient in gradients):
+            # Adam's own step creates the state at the first step and skips
+            # the parameters without a gradient.
+            self.optimizer.step()
+            self.state_lists = self._state_lists()
+            return
+        exp_avgs, exp_avg_sqs, steps = self.state_lists
+        beta1, beta2 = self.group["betas"]
+        with torch.no_grad():
+            adam(
+                self.params, gradients, exp_avgs, exp_avg_sqs, [], steps,
+                fused=True, amsgrad=False, beta1=beta1, beta2=beta2, lr=self.group["lr"],
+                weight_decay=self.group["weight_decay"], eps=self.group["eps"], maximize=False,
+            )  # fmt: skip
+
+    def _state_lists(self):
+        states = [self.optimizer.state.get(parameter) for parameter in self.params]
+        if not all(states):
+            return None
+        return tuple([state[key] for state in states] for key in ("exp_avg", "exp_avg_sq", "step"))
 
 
 def schedule_for_call(learning_rate, incremental):

@@ -22,6 +22,7 @@ from ._optim import (
     CosineSchedule,
     current_learning_rate,
     set_learning_rate,
+    step_function,
 )
 from ._tensors import batch_buffers, batch_indices, get_batch, inference_batch_size
 
@@ -164,6 +165,7 @@ def _train_epoch_stochastic(module, loss_fn, sources, optimizer, config, generat
     # than into new tensors (each batch is done with before the next).
     buffers = batch_buffers(sources, config.batch_size) if config.shuffle else None
     penalised = _penalised_weights(module) if config.alpha else None
+    optimizer_step = step_function(optimizer)
     for step, (start, stop, index) in enumerate(
         batch_indices(n_samples, config.batch_size, config.shuffle, generator, device), 1
     ):
@@ -176,7 +178,7 @@ def _train_epoch_stochastic(module, loss_fn, sources, optimizer, config, generat
         loss.backward()
         if penalised is not None:
             loss = loss.detach() + _l2_penalty(penalised, config.alpha, weight, add_gradient=True)
-        optimizer.step()
+        optimizer_step()
         if penalised is not None and step % ZERO_VANISHED_EVERY == 0:
             _zero_vanished(penalised, optimizer)
         if config.weighted:

@@ -6,6 +6,8 @@ the same from run to run and at 1 or 2 threads; the squared error's
 one-pass backward gives the plain expression's values and gradients.
 """
 
+import copy
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -15,7 +17,7 @@ from torch import nn
 import skae._training
 from skae import AutoencoderTransformer
 from skae._nets import MLPAutoencoder
-from skae._optim import fused_or_default, make_optimizer
+from skae._optim import fused_or_default, make_optimizer, set_learning_rate, step_function
 from skae._penalties import scaled_squared_error
 from skae._tensors import BatchSource, Rows, batch_buffers, get_batch
 from skae._training import TrainingConfig, fit_module
@@ -113,6 +115,58 @@ def test_fused_steps_are_used_and_deterministic(solver):
     assert first[0] == again[0]
     for p, q in zip(first[1], again[1], strict=True):
         assert torch.equal(p, q)
+
+
+def _adam_pair():
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2))
+    twin = copy.deepcopy(module)
+    return (module, torch.optim.Adam(module.parameters(), lr=1e-2, fused=True)), (
+        twin,
+        torch.optim.Adam(twin.parameters(), lr=1e-2, fused=True),
+    )
+
+
+def test_adam_steps_through_the_functional_api_equal_its_own_steps(monkeypatch):
+    (module, optimizer), (twin, twin_optimizer) = _adam_pair()
+    own_steps, real_step = [], twin_optimizer.step
+    monkeypatch.setattr(twin_optimizer, "step", lambda: own_steps.append(1) or real_step())
+    fast_step = step_function(twin_optimizer)
+    generator = torch.Generator().manual_seed(0)
+    for step in range(8):
+        gradients = [torch.randn(p.shape, generator=generator) for p in module.parameters()]
+        if step == 4:
+            gradients[1] = None  # a parameter without a gradient
+        for net in (module, twin):
+            for parameter, gradient in zip(net.parameters(), gradients, strict=True):
+                parameter.grad = None if gradient is None else gradient.clone()
+        if step == 6:  # a schedule's new rate is read at each step
+            set_learning_rate(optimizer, 3e-3)
+            set_learning_rate(twin_optimizer, 3e-3)
+        optimizer.step()
+        fast_step()
+    # Adam's own step only to create the state and for the gradient-less step.
+    assert len(own_steps) == 2
+    for p, q in zip(module.parameters(), twin.parameters(), strict=True):
+        assert torch.equal(p, q)
+    for a, b in zip(
+        optimizer.state_dict()["state"].values(),
+        twin_optimizer.state_dict()["state"].values(),
+        strict=True,
+    ):
+        assert all(torch.equal(a[key], b[key]) for key in ("step", "exp_avg", "exp_avg_sq"))
+
+
+@pytest.mark.parametrize(
+    "settings", [{"amsgrad": True}, {"maximize": True}, {"fused": False}], ids=str
+)
+def test_other_adams_and_optimizers_keep_their_own_step(settings):
+    parameters = list(nn.Linear(2, 2).parameters())
+    adam = torch.optim.Adam(parameters, lr=0.1, **{"fused": True, **settings})
+    assert step_function(adam) == adam.step
+    for solver in ("adamw", "sgd", "rmsprop"):
+        optimizer = make_optimizer(solver, parameters, 0.1)
+        assert step_function(optimizer) == optimizer.step
 
 
 def test_fused_refused_falls_back_to_the_default_step():
