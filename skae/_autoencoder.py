@@ -132,8 +132,9 @@ default="plateau"
         batch; later fits in the same process reuse the compiled code. It
         costs seconds once (about 9 s on 2 CPU cores) and needs a C++
         compiler on the CPU; it pays off on long fits of large networks
-        (``benchmarks/throughput.py``: 6% less time per epoch for a
-        784-256-64 autoencoder at batch size 256, 13% at 1024, 4% at 64).
+        (``benchmarks/throughput.py``, three runs: 5-6% less time per epoch
+        for a 784-256-64 autoencoder at batch size 256, 10-16% at 1024, 3-4%
+        at 64).
         Nothing compiled is stored: cloning, pickling and inference are as
         without. Results agree with ``compile=False`` to float rounding.
     verbose : bool or int, default=False
