@@ -43,7 +43,7 @@ class AutoencoderTransformer(BaseAutoencoder):
     :class:`VariationalAutoencoder` for the variants whose API differs.
 
     Training uses PyTorch on in-memory tensors: float32 compute, outputs in
-    the float dtype of the input, bit-for-bit reproducible on the CPU for a
+    float32 for float32 input and float64 otherwise, bit-for-bit reproducible on the CPU for a
     fixed ``random_state``.
 
     Parameters
@@ -84,6 +84,8 @@ default="plateau"
           ``n_iter_no_change``), then divided by 5, twice at most; training
           stops when it stalls a third time. Smaller steps at the end
           remove most of the minibatch noise from the final weights.
+          ``partial_fit``, which never stops, divides the rate on every
+          stall, down to 1e-6, as "adaptive" does.
         - "constant": ``learning_rate_init`` throughout; training stops the
           first time it stalls.
         - "adaptive": as in :class:`~sklearn.neural_network.MLPRegressor`,

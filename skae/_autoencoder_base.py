@@ -341,7 +341,7 @@ class BaseAutoencoder(
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_components)
-            Codes, in the float dtype of ``X`` (float64 for non-float input).
+            Codes: float32 for float32 ``X``, float64 otherwise.
 
         """
         check_is_fitted(self)
@@ -359,7 +359,7 @@ class BaseAutoencoder(
         Returns
         -------
         X_original : ndarray of shape (n_samples, n_features)
-            Reconstructions, in the float dtype of ``X``.
+            Reconstructions: float32 for float32 ``X``, float64 otherwise.
 
         """
         check_is_fitted(self)

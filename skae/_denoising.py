@@ -182,7 +182,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         Returns
         -------
         X_denoised : ndarray of shape (n_samples, n_features)
-            Reconstructions, in the float dtype of ``X``.
+            Reconstructions: float32 for float32 ``X``, float64 otherwise.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)

@@ -73,7 +73,9 @@ def _encode(value, arrays, path):
     if isinstance(value, np.ndarray):
         if value.dtype.kind in _TENSOR_KINDS:
             name = path if path not in arrays else f"{path}#{len(arrays)}"  # unique
-            arrays[name] = np.array(value, order="C")
+            # Native byte order: safetensors stores little-endian, and the
+            # checksum must hash the bytes that load will read back.
+            arrays[name] = np.array(value, dtype=value.dtype.newbyteorder("="), order="C")
             return {"__array__": name}
         items = [_encode(item, arrays, path) for item in value.ravel().tolist()]
         return {"__array__": items, "dtype": value.dtype.str, "shape": list(value.shape)}
@@ -144,6 +146,16 @@ def _checksum(metadata, arrays):
 
 def _write_file(path, metadata, arrays):
     """Write ``arrays`` and ``metadata`` (checksummed here) as one safetensors file."""
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"skae.save cannot write {path}: it is a folder. Give a file name, such as "
+            f"{os.path.join(path, 'model.skae')}."
+        )
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(
+            f"skae.save cannot write {path}: the folder {folder} does not exist."
+        )
     metadata = dict(metadata, checksum=_checksum(metadata, arrays))
     save_file(arrays, path, metadata=metadata)
 
@@ -177,6 +189,8 @@ def save(estimator, path):
     TypeError
         If the estimator is not one of skae's, has a callable
         ``architecture``, or holds a value that is neither JSON nor an array.
+    IsADirectoryError, FileNotFoundError
+        If ``path`` is a folder, or its folder does not exist.
 
     See Also
     --------
@@ -258,6 +272,8 @@ def load(path, device=None, *, trusted=()):
     ValueError
         If the file is not a skae model, is corrupted or truncated (its
         checksum does not match), or has another major format version.
+    TypeError
+        If ``trusted`` is not a list of estimator classes.
 
     Warns
     -----
@@ -338,6 +354,11 @@ def _read_file(path):
 
 def _trusted_class(name, trusted, path):
     """The estimator class ``name`` names: one of skae's or of ``trusted``."""
+    if isinstance(trusted, str | type) or not all(isinstance(cls, type) for cls in trusted):
+        raise TypeError(
+            f"trusted={trusted!r} must be a list of estimator classes (the classes "
+            "themselves, not their names), such as trusted=[MyAutoencoder]."
+        )
     allowed = dict(_ESTIMATORS)
     allowed.update((_class_name(cls), cls) for cls in trusted)
     if name not in allowed:

@@ -97,7 +97,9 @@ default="plateau"
 
         - "plateau": the initial rate until training stalls (``tol``,
           ``n_iter_no_change``), then divided by 5, twice at most; the phase
-          stops when it stalls a third time.
+          stops when it stalls a third time. ``partial_fit``, which never
+          stops, divides the rate on every stall, down to 1e-6, as
+          "adaptive" does.
         - "constant": the initial rate throughout; the phase stops the first
           time it stalls.
         - "adaptive": as in :class:`~sklearn.neural_network.MLPClassifier`,
@@ -111,8 +113,10 @@ default="plateau"
         Dropout probability of the hidden units during fine-tuning.
     input_dropout : float, default=0.0
         Dropout probability of the input features during fine-tuning (0.2
-        in Srivastava et al. 2014 [3]_): masking noise, as in pretraining, that
-        keeps the fine-tuned network robust to missing pixels.
+        in Srivastava et al. 2014 [3]_) that keeps the fine-tuned network
+        robust to missing pixels. It is dropout: the kept features are
+        scaled by ``1 / (1 - input_dropout)``, while pretraining's masking
+        noise zeroes features without rescaling.
     batch_norm : bool, default=False
         Normalise each hidden layer's pre-activation and the logits over the
         batch (:class:`torch.nn.BatchNorm1d`), as the supervised baseline of

@@ -101,7 +101,7 @@ class StackedOutputsMixin(TransformerMixin):
         Returns
         -------
         X_new : ndarray of shape (n_samples, hidden_layer_sizes[-1])
-            In the float dtype of ``X`` (float64 for non-float input). With
+            Float32 for float32 ``X``, float64 otherwise. With
             no hidden layer, ``X`` itself, densified.
 
         """

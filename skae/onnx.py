@@ -60,7 +60,9 @@ _CLASSIFIER_OPTIONS = {
 def _check_convertible(model):
     """Refuse, naming the setting, what the converters cannot express."""
     check_is_fitted(model)
-    architecture = getattr(model, "architecture", "mlp")
+    # The net the model was fitted with, whatever set_params changed since.
+    built_with = getattr(model, "_net_parameters_", None) or {}
+    architecture = built_with.get("architecture", getattr(model, "architecture", "mlp"))
     recipe = (
         "wrap estimator.module_.encode in a torch module and export it with "
         "torch.onnx.export(..., dynamo=False) (see 'Exporting to ONNX' in the user guide)"

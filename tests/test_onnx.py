@@ -187,6 +187,21 @@ def test_conv_architecture_is_refused_by_name(cls, X_unit):
         to_onnx(model, X_unit[:1])
 
 
+def test_the_fitted_architecture_decides_not_a_later_set_params(X_unit):
+    # set_params does not change the fitted net (transform, save and load
+    # keep it), so the converter judges the net, not the current parameter.
+    mlp = AutoencoderTransformer(2, hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    mlp.fit(X_unit[:50]).set_params(architecture="conv", image_shape=(1, 8, 8))
+    (codes,) = run(to_onnx(mlp, X_unit[:1]), X_unit[:5])
+    assert_close(codes, mlp.transform(X_unit[:5]))
+    conv = AutoencoderTransformer(
+        2, architecture="conv", image_shape=(1, 8, 8), conv_channels=(2,),
+        hidden_layer_sizes=(), max_iter=1, random_state=0,
+    ).fit(X_unit[:50])  # fmt: skip
+    with pytest.raises(NotImplementedError, match="architecture='conv'"):
+        to_onnx(conv.set_params(architecture="mlp"), X_unit[:1])
+
+
 def test_callable_architecture_is_refused(X_unit):
     def architecture(n_features, n_components):
         return nn.Linear(n_features, n_components), nn.Linear(n_components, n_features)

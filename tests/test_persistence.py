@@ -292,6 +292,36 @@ def test_a_class_outside_the_allow_list_is_refused(data, tmp_path):
     assert isinstance(skae.load(path, trusted=[MAEAutoencoder]), MAEAutoencoder)
 
 
+def test_trusted_must_be_a_list_of_classes(data, tmp_path):
+    path = tmp_path / "model.skae"
+    skae.save(clone(ESTIMATORS["autoencoder"]).fit(data[0]), path)
+    for trusted in ("skae.AutoencoderTransformer", MAEAutoencoder, ["MAEAutoencoder"]):
+        with pytest.raises(TypeError, match="trusted=.*list of estimator classes"):
+            skae.load(path, trusted=trusted)
+
+
+def test_fitted_arrays_in_another_byte_order_round_trip(data, tmp_path):
+    # Labels read from big-endian files (scipy.io.loadmat, FITS, np.fromfile)
+    # keep their byte order in classes_; the file stores native order.
+    X, y = data
+    fitted = clone(ESTIMATORS["classifier"]).fit(X, y.astype(">i8"))
+    assert fitted.classes_.dtype.str == ">i8"
+    path = tmp_path / "model.skae"
+    skae.save(fitted, path)
+    restored = skae.load(path)
+    np.testing.assert_array_equal(restored.classes_, fitted.classes_)
+    np.testing.assert_array_equal(restored.predict(X), fitted.predict(X))
+    np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_saving_to_a_folder_or_into_a_missing_folder_is_refused(data, tmp_path):
+    fitted = clone(ESTIMATORS["autoencoder"]).fit(data[0])
+    with pytest.raises(IsADirectoryError, match="is a folder.*model.skae"):
+        skae.save(fitted, tmp_path)
+    with pytest.raises(FileNotFoundError, match="folder .*missing does not exist"):
+        skae.save(fitted, tmp_path / "missing" / "model.skae")
+
+
 def test_not_a_skae_file_is_refused(tmp_path):
     path = tmp_path / "other.safetensors"
     _write_file(str(path), {"format": "other"}, {"w": np.zeros(3, np.float32)})
