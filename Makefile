@@ -4,14 +4,17 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 # The CPU build of torch, installed before the project so that pip never
-# pulls torch's CUDA packages in as a dependency.
+# pulls torch's CUDA packages in as a dependency. Where pip reads public
+# PyPI, whose Linux torch wheel is the CUDA build, pass PyTorch's CPU index:
+#   make main TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 TORCH := torch==2.13.0
+TORCH_PIP_ARGS ?=
 
 .PHONY: main reference test lint docs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet $(TORCH)
+	$(PY) -m pip install --quiet $(TORCH) $(TORCH_PIP_ARGS)
 	$(PY) -m pip install --quiet -e ".[test,bench,lint,docs]"
 	touch $@
 
