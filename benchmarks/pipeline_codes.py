@@ -18,7 +18,7 @@ with PCA's on several splits:
   regression's training accuracy, the reconstruction error on the
   training and the test rows (in the scaled space), and the epochs run.
 
-    python benchmarks/pipeline_codes.py               # ~6 min, one torch thread
+    python benchmarks/pipeline_codes.py               # ~5 min, one torch thread
     python benchmarks/pipeline_codes.py --quick --out /tmp/skae-codes   # smoke run
 
 Results: benchmarks/results/pipeline_codes.{json,md}. Nothing is asserted.

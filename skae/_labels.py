@@ -1,26 +1,52 @@
 """Labels of the semi-supervised classifier, and the training data they make."""
 
+import math
+from numbers import Real
+
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._estimator import FitData, drop_zero_weights
 from ._tensors import Rows, shareable
 
-__all__ = ["check_label_types", "class_indices", "labelled_fit_data", "labelled_mask"]
+__all__ = [
+    "check_label_types",
+    "check_unlabeled_marker",
+    "class_indices",
+    "labelled_fit_data",
+    "labelled_mask",
+]
 
 
-def labelled_mask(y, unlabeled):
+def check_unlabeled_marker(unlabeled):
+    """Refuse ``unlabeled=nan``: no label equals NaN, and ``y`` may not hold NaN."""
+    if isinstance(unlabeled, Real) and math.isnan(unlabeled):
+        raise ValueError(
+            "unlabeled=nan cannot mark unlabelled samples: y may not contain NaN, and "
+            "no label equals NaN. Mark them with a label of their own, such as -1 "
+            "(the default; with pandas, y.fillna(-1))."
+        )
+
+
+def _is_labelled(labels, unlabeled):
+    """Boolean mask of the ``labels`` that are not the ``unlabeled`` marker."""
+    if unlabeled is None:
+        return np.ones(labels.shape[0], dtype=bool)
+    # Elementwise for every dtype (a string array against -1 is all False).
+    return ~np.asarray(labels == unlabeled, dtype=bool).reshape(labels.shape[0])
+
+
+def labelled_mask(y, unlabeled, zero_weights_dropped=False):
     """Boolean mask of the samples whose label is not ``unlabeled``.
 
-    Raises a ValueError when no sample is labelled.
+    Raises a ValueError when no sample is labelled (``zero_weights_dropped``:
+    ``y`` lost its zero-weight rows first, which the message then says).
     """
-    if unlabeled is None:
-        return np.ones(y.shape[0], dtype=bool)
-    # Elementwise for every dtype (a string array against -1 is all False).
-    mask = ~np.asarray(y == unlabeled, dtype=bool).reshape(y.shape[0])
+    mask = _is_labelled(y, unlabeled)
     if not mask.any():
+        weighted = " or has sample_weight 0" if zero_weights_dropped else ""
         raise ValueError(
-            f"No labelled sample: every label is unlabeled={unlabeled!r}. "
+            f"No labelled sample: every sample is marked unlabeled={unlabeled!r}{weighted}. "
             "Fine-tuning needs labelled samples of at least 2 classes."
         )
     return mask
@@ -69,9 +95,19 @@ def class_indices(y_labelled, classes, unlabeled, continuing):
     return np.searchsorted(classes, y_labelled)
 
 
-def _check_same_classes(classes, fitted_classes):
+def _given_classes(classes, unlabeled):
+    """The sorted ``classes`` given to ``partial_fit``, less the ``unlabeled`` marker.
+
+    ``classes=np.unique(y)`` holds the marker when ``y`` has unlabelled
+    rows; it marks rows, it is no class (``fit`` leaves it out of
+    ``classes_`` too).
+    """
+    classes = np.unique(check_label_types(np.asarray(classes), "classes"))
+    return classes[_is_labelled(classes, unlabeled)]
+
+
+def _check_same_classes(given, fitted_classes):
     """Refuse ``classes`` given to a later ``partial_fit`` that differ from ``classes_``."""
-    given = np.unique(check_label_types(np.asarray(classes), "classes"))
     if not np.array_equal(given, fitted_classes):
         raise ValueError(
             f"classes={given.tolist()} differs from the fitted classes_ "
@@ -91,20 +127,21 @@ def labelled_fit_data(
     when continuing (``fitted_classes``), those of ``y`` for ``fit``, and
     the ``classes`` given to the first ``partial_fit``.
     """
+    n_rows = X.shape[0]
     X, sample_weight, y = drop_zero_weights(X, sample_weight, y)
-    labelled = labelled_mask(y, unlabeled)
+    labelled = labelled_mask(y, unlabeled, zero_weights_dropped=X.shape[0] < n_rows)
     check_label_types(y[labelled], "y")
     check_classification_targets(y[labelled])
     if fitted_classes is not None:
         if incremental and classes is not None:
-            _check_same_classes(classes, fitted_classes)
+            _check_same_classes(_given_classes(classes, unlabeled), fitted_classes)
         classes = fitted_classes
     elif not incremental:
         classes = np.unique(y[labelled])
     elif classes is None:
         raise ValueError("classes must be passed on the first call to partial_fit.")
     else:
-        classes = np.unique(check_label_types(np.asarray(classes), "classes"))
+        classes = _given_classes(classes, unlabeled)
     continuing = fitted_classes is not None
     y_index = class_indices(y[labelled], classes, unlabeled, continuing)
     # One float32 X, shared by pretraining (all rows) and fine-tuning (the

@@ -6,6 +6,7 @@ Networks are assembled from these in ``_nets.py`` (autoencoders) and
 ``_classifier_net.py`` (the stacked classifier).
 """
 
+import contextlib
 import math
 from collections.abc import Sequence
 
@@ -28,6 +29,7 @@ __all__ = [
     "make_activation",
     "mask_noise",
     "mlp",
+    "seeded_global_generators",
     "pooled_sizes",
 ]
 
@@ -141,6 +143,29 @@ def build_seeded(factory, seed):
     with torch.random.fork_rng(devices=[]), torch.device("cpu"):
         torch.default_generator.manual_seed(seed)
         return factory()
+
+
+@contextlib.contextmanager
+def seeded_global_generators(seed, device):
+    """Run the block on a fork of torch's global generators, seeded with ``seed``.
+
+    skae's own modules draw every random number from private generators,
+    but a user's modules (a callable ``architecture``) may draw from torch's
+    global ones while training (``nn.Dropout``). Inside a fit they draw from
+    this fork: the same ``random_state`` gives the same model, and the
+    caller's global random state is left as it was. On a GPU the device's
+    generator is forked too.
+    """
+    device = torch.device(device)
+    devices = []
+    if device.type == "cuda":
+        devices = [torch.cuda.current_device() if device.index is None else device.index]
+    with torch.random.fork_rng(devices=devices):
+        torch.default_generator.manual_seed(seed)
+        for index in devices:
+            with torch.cuda.device(index):
+                torch.cuda.manual_seed(seed)
+        yield
 
 
 def mask_noise(X, level, generator):

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from ._layers import ConvDecoder, ConvEncoder, TiedDecoder, linear_layers, make_activation, mlp
+from ._threads import thread_budget
 
 __all__ = [
     "ConvAutoencoder",
@@ -229,6 +230,54 @@ class GaussianAutoencoder(EncoderDecoder):
         return self.encode_distribution(x)[0]
 
 
+def _user_modules(architecture, n_features, n_components):
+    """The (encoder, decoder) a callable ``architecture`` returns, shapes checked.
+
+    A two-row batch of zeros goes through both in eval mode, without
+    gradients: a wrong pair or a wrong width is refused here, naming the
+    setting, instead of failing inside training with torch's own message.
+    Eval mode draws no dropout masks and updates no batch statistics.
+    """
+    pair = architecture(n_features, n_components)
+    if not (
+        isinstance(pair, tuple | list)
+        and len(pair) == 2
+        and all(isinstance(module, nn.Module) for module in pair)
+    ):
+        raise ValueError(
+            f"architecture={architecture!r} must return an (encoder, decoder) pair of "
+            f"torch.nn.Module; it returned {type(pair).__name__} {pair!r:.200}."
+        )
+    encoder, decoder = pair
+    modes = [(module, module.training) for part in pair for module in part.modules()]
+    parameter = next(encoder.parameters(), None)
+    dtype = torch.float32 if parameter is None else parameter.dtype
+    probe = torch.zeros(2, n_features, dtype=dtype)
+    try:
+        encoder.eval(), decoder.eval()
+        with torch.no_grad(), thread_budget(work=0):  # two rows: one thread
+            code = _probe(architecture, "encoder", encoder, probe, (2, n_components))
+            _probe(architecture, "decoder", decoder, code, (2, n_features))
+    finally:
+        for module, training in modes:
+            module.training = training
+    return encoder, decoder
+
+
+def _probe(architecture, part, module, batch, expected_shape):
+    """``module(batch)``, refused by name unless it has ``expected_shape``."""
+    what = f"architecture={architecture!r}: its {part} must map {tuple(batch.shape)}"
+    what += f" to {expected_shape} (rows, {'n_components' if part == 'encoder' else 'n_features'})"
+    try:
+        output = module(batch)
+    except Exception as error:  # the user's code: its message, with the contract
+        raise ValueError(f"{what}, but it raised {type(error).__name__}: {error}") from error
+    if not isinstance(output, torch.Tensor) or tuple(output.shape) != expected_shape:
+        got = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
+        raise ValueError(f"{what}, but it gave {got}.")
+    return output
+
+
 def build_autoencoder(
     *,
     architecture,
@@ -255,7 +304,7 @@ def build_autoencoder(
     """
     hidden = tuple(hidden_layer_sizes)
     if callable(architecture):
-        encoder, decoder = architecture(n_features, n_components)
+        encoder, decoder = _user_modules(architecture, n_features, n_components)
         if n_encoder_outputs and n_encoder_outputs != n_components:
             encoder = nn.Sequential(encoder, nn.Linear(n_components, n_encoder_outputs))
         return EncoderDecoder(encoder, decoder, output_activation)

@@ -18,7 +18,7 @@ from ._estimator import (
     check_float32_range,
     store_parameters,
 )
-from ._labels import labelled_fit_data
+from ._labels import check_unlabeled_marker, labelled_fit_data
 from ._layers import ACTIVATIONS
 from ._penalties import weighted_mean
 from ._pretraining import pretrain_layers
@@ -183,7 +183,8 @@ default="plateau"
         As in ``SelfTrainingClassifier``, ``-1`` means "unlabelled", so with
         the default a class really called ``-1`` (e.g. labels ``{-1, 1}``)
         is not learned: pass ``unlabeled=None`` to treat every label as a
-        class.
+        class. NaN cannot be the marker (``y`` may not hold NaN): with
+        pandas, ``y.fillna(-1)`` marks missing labels.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the batch order, the corruption and dropout masks
         and the validation split, through private generators.
@@ -373,6 +374,7 @@ default="plateau"
     # ------------------------------------------------------------ validation
 
     def _fit_data(self, X, y, sample_weight, *, continuing, incremental, classes):
+        check_unlabeled_marker(self.unlabeled)
         X, y = validate_data(
             self, X, y, reset=not continuing, accept_sparse="csr", dtype=INFERENCE_DTYPES
         )
@@ -434,7 +436,10 @@ default="plateau"
             Every class the model will ever see. Required on the first call;
             on later ones it may be omitted, and if given must be the fitted
             ``classes_`` (a ValueError otherwise, as in
-            ``MLPClassifier.partial_fit``).
+            ``MLPClassifier.partial_fit``). The ``unlabeled`` marker is left
+            out if it is among them (as in ``classes=np.unique(y)`` when
+            ``y`` has unlabelled rows), as ``fit`` leaves it out of
+            ``classes_``.
         sample_weight : array-like of shape (n_samples,), default=None
             As in :meth:`fit`.
 

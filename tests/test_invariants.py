@@ -131,6 +131,22 @@ def test_same_random_state_gives_identical_results(estimator, data):
     assert not np.array_equal(_outputs(other, X)[0], _outputs(first, X)[0])
 
 
+def test_float64_output_depends_on_the_batch_only_in_its_last_bits(estimator, data):
+    # Row by row against all rows at once: float64 inference (the docs'
+    # "Precision") differs in the last bits only, float32 by far more.
+    X, y = data
+    fitted = clone(estimator).fit(X, y)
+    X = X[:40]
+    for dtype, most in ((np.float64, 1e-13), (np.float32, 1e-4)):
+        together = _outputs(fitted, X.astype(dtype))
+        alone = [np.concatenate(parts) for parts in zip(
+            *(_outputs(fitted, X[i : i + 1].astype(dtype)) for i in range(len(X))), strict=True
+        )]  # fmt: skip
+        for a, b in zip(together, alone, strict=True):
+            scale = max(np.abs(a).max(), 1.0)
+            assert np.abs(a - b).max() <= most * scale, (dtype, np.abs(a - b).max() / scale)
+
+
 def test_pickle_round_trip_keeps_every_output(estimator, data):
     X, y = data
     fitted = estimator.fit(X, y)

@@ -338,6 +338,45 @@ def test_partial_fit_skips_unlabelled_samples(digits_unit_stratified_split):
         clf.partial_fit(X_train[:10], np.full(10, -1))
 
 
+def test_the_unlabelled_marker_in_classes_is_no_class(digits_unit_stratified_split):
+    # classes=np.unique(y), the usual partial_fit call, holds -1 when y has
+    # unlabelled rows: the classes are those fit would find.
+    X_train, X_test, y_train, _ = digits_unit_stratified_split
+    y_partly = y_train.copy()
+    y_partly[::3] = -1
+    clf = StackedAutoencoderClassifier(**FAST)
+    clf.partial_fit(X_train, y_partly, classes=np.unique(y_partly))
+    assert clf.classes_.tolist() == list(range(10))
+    assert clf.predict_proba(X_test).shape == (len(X_test), 10)
+    clf.partial_fit(X_train, y_partly, classes=np.unique(y_partly))  # the same classes
+    assert clf.n_iter_ == 2
+    # With unlabeled=None, -1 is a class like any other.
+    clf = StackedAutoencoderClassifier(**dict(FAST, unlabeled=None))
+    clf.partial_fit(X_train, y_partly, classes=np.unique(y_partly))
+    assert clf.classes_.tolist() == list(range(-1, 10))
+
+
+def test_nan_as_the_unlabelled_marker_is_refused_by_name(digits_unit_stratified_split):
+    X_train, X_test, y_train, _ = digits_unit_stratified_split
+    clf = StackedAutoencoderClassifier(**FAST).fit(X_train, y_train)
+    before = clf.predict_proba(X_test)
+    clf.set_params(unlabeled=float("nan"))
+    for y in (y_train, np.where(np.arange(len(y_train)) % 3, y_train, np.nan)):
+        with pytest.raises(ValueError, match=r"unlabeled=nan cannot mark .*fillna\(-1\)"):
+            clf.fit(X_train, y)
+    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
+
+
+def test_labelled_rows_all_weighted_zero_are_named_in_the_error(digits_unit_stratified_split):
+    X_train, _, y_train, _ = digits_unit_stratified_split
+    y_partly = y_train[:60].copy()
+    y_partly[:30] = -1
+    weights = np.r_[np.ones(30), np.zeros(30)]
+    clf = StackedAutoencoderClassifier(**FAST)
+    with pytest.raises(ValueError, match="unlabeled=-1 or has sample_weight 0"):
+        clf.fit(X_train[:60], y_partly, sample_weight=weights)
+
+
 def test_no_hidden_layer_is_a_linear_softmax_classifier(digits_unit_stratified_split):
     X_train, X_test, y_train, y_test = digits_unit_stratified_split
     # A single float for corruption_levels fits any depth, none included.

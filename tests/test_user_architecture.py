@@ -1,11 +1,13 @@
 """User architectures (a callable ``architecture``): built for real, seeded by random_state."""
 
 import numpy as np
+import pytest
 import torch
 from sklearn.datasets import load_digits
 from torch import nn
 
 from skae import AutoencoderTransformer, VariationalAutoencoder
+from skae._nets import _user_modules
 
 
 class _ScaledCode(nn.Module):
@@ -72,3 +74,93 @@ def test_vae_head_on_a_user_encoder_is_seeded_too():
     first, X = _fit(global_rng_architecture, 0, cls=VariationalAutoencoder)
     second, _ = _fit(global_rng_architecture, 0, cls=VariationalAutoencoder)
     np.testing.assert_array_equal(first.transform(X), second.transform(X))
+
+
+def single_module_architecture(n_features, n_components):
+    return nn.Linear(n_features, n_components)
+
+
+def wrong_code_width_architecture(n_features, n_components):
+    return nn.Linear(n_features, n_components + 1), nn.Linear(n_components, n_features)
+
+
+def wrong_output_width_architecture(n_features, n_components):
+    return nn.Linear(n_features, n_components), nn.Linear(n_components, n_features - 1)
+
+
+def failing_decoder_architecture(n_features, n_components):
+    return nn.Linear(n_features, n_components), nn.Linear(n_components + 3, n_features)
+
+
+class _DropoutBatchNormEncoder(nn.Module):
+    def __init__(self, n_features, n_components):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Linear(n_features, 8),
+            nn.BatchNorm1d(8),
+            nn.Dropout(0.5),
+            nn.Linear(8, n_components),
+        )
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+def dropout_batch_norm_architecture(n_features, n_components):
+    return _DropoutBatchNormEncoder(n_features, n_components), nn.Linear(n_components, n_features)
+
+
+@pytest.mark.parametrize(
+    "architecture, message",
+    [
+        (single_module_architecture, "must return an \\(encoder, decoder\\) pair.*Linear"),
+        (
+            wrong_code_width_architecture,
+            "encoder must map \\(2, 64\\) to \\(2, 4\\).*gave \\(2, 5\\)",
+        ),
+        (
+            wrong_output_width_architecture,
+            "decoder must map \\(2, 4\\) to \\(2, 64\\).*\\(2, 63\\)",
+        ),
+        (failing_decoder_architecture, "decoder must map .* it raised RuntimeError: mat1"),
+    ],
+)
+def test_a_wrong_user_architecture_is_refused_by_name(architecture, message):
+    model, X = _fit(bare_parameter_architecture, 0)
+    before = model.transform(X)
+    model.set_params(architecture=architecture)
+    with pytest.raises(ValueError, match="architecture=<function .*" + message):
+        model.fit(X)
+    np.testing.assert_array_equal(model.transform(X), before)
+
+
+def test_the_shape_check_leaves_modes_statistics_and_random_state_alone():
+    # The check runs in eval mode: no dropout draw from the global RNG, no
+    # update of BatchNorm's running statistics, and train mode restored.
+    encoder, decoder = dropout_batch_norm_architecture(64, 4)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    _user_modules(lambda n_features, n_components: (encoder, decoder), 64, 4)
+    assert torch.equal(torch.rand(3), expected)
+    norm = encoder.layers[1]
+    assert encoder.training and norm.training and norm.num_batches_tracked == 0
+    assert torch.equal(norm.running_mean, torch.zeros(8))
+
+
+def test_user_dropout_trains_reproducibly_and_leaves_the_global_state_alone():
+    # nn.Dropout draws from torch's global generator: inside a fit, from a
+    # fork seeded by random_state.
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    model, X = _fit(dropout_batch_norm_architecture, 0)
+    assert torch.equal(torch.rand(3), expected)
+    again, _ = _fit(dropout_batch_norm_architecture, 0)
+    np.testing.assert_array_equal(model.transform(X), again.transform(X))
+    other, _ = _fit(dropout_batch_norm_architecture, 1)
+    assert not np.array_equal(model.transform(X), other.transform(X))
+    # A continued fit draws new masks, reproducibly too.
+    model.set_params(warm_start=True).fit(X)
+    again.set_params(warm_start=True).fit(X)
+    np.testing.assert_array_equal(model.transform(X), again.transform(X))
