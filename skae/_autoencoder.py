@@ -149,10 +149,12 @@ default="plateau"
         returning an ``(encoder, decoder)`` pair of ``torch.nn.Module``
         plugs in your own networks: the encoder maps (B, n_features) to
         (B, n_components), the decoder maps codes back to (B, n_features)
-        reconstructions before ``output_activation``. They are built, and
-        initialised as their own code does, inside a fork of torch's random
-        state seeded from ``random_state``: the same seed gives the same
-        weights, and the caller's global random state is left alone. For
+        reconstructions before ``output_activation`` (checked on a
+        two-row batch before training). They are built, and initialised as
+        their own code does, inside a fork of torch's random state seeded
+        from ``random_state``, and trained inside another (for
+        ``nn.Dropout`` and other global draws): the same seed gives the same
+        model, and the caller's global random state is left alone. For
         pickling, make it a module-level function.
     image_shape : tuple of int, default=None
         ``(channels, height, width)`` (or ``(height, width)``) of the images
