@@ -177,6 +177,7 @@ default="identity"
         Activation of the code layer. A linear code is the classic choice
         and keeps the linear case equal to PCA; ``sparsity_target`` needs a
         sigmoid code ("logistic"), ``activity_l1`` works best with "relu".
+        With a callable ``architecture``, it follows the user's encoder.
     activity_l1 : float, default=0.0
         Weight of the L1 activity penalty ``activity_l1 * mean(|code|)``,
         which drives code units to zero (a sparse autoencoder; see Notes).
@@ -388,7 +389,9 @@ default="identity"
         # A penalty on the code keeps an overcomplete code from learning
         # the identity map.
         return bool(
-            self.activity_l1 or self.sparsity_target is not None or self.contractive_weight
+            self.activity_l1
+            or (self.sparsity_target is not None and self.sparsity_weight)
+            or self.contractive_weight
         )
 
     def _check_settings(self, X):

@@ -122,6 +122,17 @@ class BaseAutoencoder(
         their weights from data.
         """
 
+    def _compared_net_parameters(self, values, built_with):
+        """Convolution settings shape "conv" nets only, layer settings no callable's."""
+        values = dict(values)
+        architecture = built_with["architecture"]
+        unused = set() if architecture == "conv" else {"image_shape", "conv_channels", "unpooling"}
+        if callable(architecture):  # the user's modules; skae adds the output activation
+            unused |= {"hidden_layer_sizes", "activation"}
+        if values.get("image_shape") is not None:
+            values["image_shape"] = image_shape_of(values["image_shape"])  # (8, 8) = (1, 8, 8)
+        return {name: value for name, value in values.items() if name not in unused}
+
     def _net_settings(self, data):
         """The settings of :func:`~skae._nets.build_autoencoder` every variant shares."""
         return dict(
@@ -196,7 +207,8 @@ class BaseAutoencoder(
                 f"n_components={self.n_components} is larger than the number of "
                 f"features: X has {n_features} feature(s). An undercomplete "
                 "autoencoder needs n_components <= n_features; for an overcomplete "
-                "code, use a regularised autoencoder (sparse, denoising or contractive)."
+                "code, use a regularised autoencoder (sparse or contractive, with a positive "
+                "weight, or denoising)."
             )
         if self.loss == "bce":
             self._check_bce(X)

@@ -308,12 +308,22 @@ class TorchEstimator:
             values[name] = value
         return values
 
+    def _compared_net_parameters(self, values, built_with):
+        """Of the net parameters' ``values``, those that shape the net ``built_with`` describes.
+
+        A subclass drops those that net ignores (a convolution setting of an
+        MLP) and puts equivalent values in one form; both the recorded and
+        the current values go through it.
+        """
+        return values
+
     def _check_net_parameters_unchanged(self, incremental):
         """Refuse to continue training a net that the parameters no longer describe."""
         built_with = getattr(self, "_net_parameters_", None)
         if built_with is None:  # saved by a skae that did not record them
             return
-        now = self._net_parameter_values()
+        now = self._compared_net_parameters(self._net_parameter_values(), built_with)
+        built_with = self._compared_net_parameters(built_with, built_with)
         changed = [name for name, value in built_with.items() if not _same(now[name], value)]
         if changed:
             how = "partial_fit" if incremental else "fit with warm_start=True"

@@ -305,6 +305,8 @@ def build_autoencoder(
     hidden = tuple(hidden_layer_sizes)
     if callable(architecture):
         encoder, decoder = _user_modules(architecture, n_features, n_components)
+        if code_activation != "identity":  # the code layer's, as on skae's own nets
+            encoder = nn.Sequential(encoder, make_activation(code_activation))
         if n_encoder_outputs and n_encoder_outputs != n_components:
             encoder = nn.Sequential(encoder, nn.Linear(n_components, n_encoder_outputs))
         return EncoderDecoder(encoder, decoder, output_activation)

@@ -11,10 +11,12 @@ import os
 import struct
 import urllib.error
 import urllib.request
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import Interval, validate_params
 
 __all__ = ["load_mnist", "make_sine_mixtures", "read_idx", "sine_basis"]
 
@@ -205,21 +207,42 @@ def load_mnist(path=None, *, cache_dir=None, scale=True):
             }
     else:
         raise FileNotFoundError(f"No MNIST data at {path}.")
+    image_shape = _image_shape(arrays["X_train"], path)
     for split in ("train", "test"):
         images = arrays[f"X_{split}"].reshape(len(arrays[f"X_{split}"]), -1)
         arrays[f"X_{split}"] = images.astype(np.float32) / 255 if scale else images
         arrays[f"y_{split}"] = arrays[f"y_{split}"].astype(np.int64)
-    side = int(round(np.sqrt(arrays["X_train"].shape[1])))
-    return Bunch(**arrays, image_shape=(1, side, side))
+    return Bunch(**arrays, image_shape=image_shape)
 
 
+def _image_shape(images, path):
+    """``(1, height, width)`` of (n, height, width) images, or of square flat ones."""
+    if images.ndim == 3:
+        return (1, *images.shape[1:])
+    n_features = int(np.prod(images.shape[1:]))
+    side = int(round(np.sqrt(n_features)))
+    if images.ndim != 2 or side * side != n_features:
+        raise ValueError(
+            f"{path} holds images of shape {images.shape[1:]}: store them as "
+            "(n_images, height, width), or flat when they are square."
+        )
+    return (1, side, side)
+
+
+# Five points are the fewest on which sin x and sin 2x are independent (at
+# 4, sin 2x vanishes at every point of the grid).
+_SINE_PARAMETERS = {"n_points": [Interval(Integral, 5, None, closed="left")]}
+
+
+@validate_params(_SINE_PARAMETERS, prefer_skip_nested_validation=True)
 def sine_basis(n_points=30):
     """The true basis ``[sin x, sin 2x]`` on the grid of :func:`make_sine_mixtures`.
 
     Parameters
     ----------
     n_points : int, default=30
-        Number of samples of each signal.
+        Number of samples of each signal, at least 5 (the fewest on which
+        the two signals are independent).
 
     Returns
     -------
@@ -228,16 +251,26 @@ def sine_basis(n_points=30):
     Examples
     --------
     >>> from skae.datasets import sine_basis
-    >>> basis = sine_basis(4)
+    >>> basis = sine_basis(8)
     >>> basis.shape
-    (2, 4)
-    >>> basis[0].round(3)  # sin x at 0, pi/2, pi and 3 pi/2
-    array([ 0.,  1.,  0., -1.])
+    (2, 8)
+    >>> basis[1].round(3)  # sin 2x at 0, pi/4, ..., 7 pi/4
+    array([ 0.,  1.,  0., -1.,  0.,  1.,  0., -1.])
     """
     x = np.linspace(0, 2 * np.pi, n_points, endpoint=False)
     return np.stack([np.sin(x), np.sin(2 * x)])
 
 
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        **_SINE_PARAMETERS,
+        "coef_range": [Interval(Real, 0, None, closed="neither")],
+        "noise": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_sine_mixtures(
     n_samples=1000, n_points=30, *, coef_range=1.0, noise=0.0, random_state=None
 ):
@@ -252,7 +285,7 @@ def make_sine_mixtures(
     n_samples : int, default=1000
         Number of signals.
     n_points : int, default=30
-        Samples per signal.
+        Samples per signal, at least 5.
     coef_range : float, default=1.0
         ``a`` and ``b`` are drawn uniformly from ``[-coef_range, coef_range]``.
     noise : float, default=0.0

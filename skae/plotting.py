@@ -21,10 +21,24 @@ def _pyplot():
 
 
 def _image_shape(n_features, image_shape):
+    """``(height, width)`` of one-channel images of ``n_features`` pixels."""
     if image_shape is not None:
         shape = tuple(image_shape)
         # (channels, height, width) with one channel draws as (height, width).
-        return shape[1:] if len(shape) == 3 and shape[0] == 1 else shape
+        if len(shape) == 3 and shape[0] == 1:
+            shape = shape[1:]
+        if len(shape) != 2:
+            raise ValueError(
+                f"plot_reconstructions draws one-channel images: image_shape must be "
+                f"(height, width) or (1, height, width), got {image_shape!r}. For images "
+                "of several channels, plot one channel at a time."
+            )
+        if shape[0] * shape[1] != n_features:
+            raise ValueError(
+                f"image_shape={image_shape!r} holds {shape[0] * shape[1]} pixels, but X "
+                f"has {n_features} features."
+            )
+        return shape
     side = int(round(np.sqrt(n_features)))
     if side * side != n_features:
         raise ValueError(
@@ -46,7 +60,8 @@ def plot_reconstructions(models, X, *, n_images=8, image_shape=None, ax=None, cm
     n_images : int, default=8
         Number of columns.
     image_shape : tuple of int, default=None
-        ``(height, width)`` or ``(channels, height, width)``; square by default.
+        ``(height, width)``, or ``(1, height, width)``: one-channel images
+        (for several channels, plot one at a time); square by default.
     ax : matplotlib Axes, default=None
         Where to draw; a new figure if None.
     cmap : str, default="gray"
@@ -166,7 +181,16 @@ def plot_embedding(codes, y=None, *, ax=None, title=None, s=4, cmap=None):
         ax.scatter(codes[:, 0], codes[:, 1], s=s)
     else:
         y = np.asarray(y)
+        if y.shape != (codes.shape[0],):
+            raise ValueError(
+                f"y must hold one label per code, shape ({codes.shape[0]},); got {y.shape}."
+            )
         labels = np.unique(y)
+        if y.dtype.kind in "fc" and np.isnan(y).any():
+            raise ValueError(
+                "y holds NaN labels, which plot_embedding cannot colour as a class: "
+                "drop those samples, or give them a label of their own."
+            )
         for colour, label in zip(_class_colours(plt, cmap, len(labels)), labels, strict=True):
             mask = y == label
             ax.scatter(codes[mask, 0], codes[mask, 1], s=s, color=colour, label=str(label))

@@ -89,3 +89,37 @@ def test_sine_mixtures_span_the_sine_basis():
     assert np.linalg.matrix_rank(X) == 2
     noisy, _ = make_sine_mixtures(50, noise=0.1, random_state=0)
     assert np.linalg.matrix_rank(noisy) > 2
+
+
+def test_load_mnist_takes_the_image_shape_from_the_arrays(tmp_path):
+    rng = np.random.RandomState(2)
+    arrays = {key: rng.randint(0, 10, size=(4, 28, 20)) for key in ("x_train", "x_test")}
+    arrays.update(y_train=np.arange(4), y_test=np.arange(4))
+    np.savez(tmp_path / "wide.npz", **arrays)
+    data = load_mnist(tmp_path / "wide.npz")
+    assert data.image_shape == (1, 28, 20) and data.X_train.shape == (4, 560)
+    arrays.update(x_train=arrays["x_train"].reshape(4, -1), x_test=arrays["x_test"].reshape(4, -1))
+    np.savez(tmp_path / "flat.npz", **arrays)
+    with pytest.raises(ValueError, match="flat.npz holds images of shape \\(560,\\)"):
+        load_mnist(tmp_path / "flat.npz")
+
+
+@pytest.mark.parametrize(
+    "settings, name",
+    [
+        ({"n_points": 4}, "n_points"),
+        ({"n_samples": 0}, "n_samples"),
+        ({"n_samples": 3.5}, "n_samples"),
+        ({"coef_range": -1.0}, "coef_range"),
+        ({"noise": -1.0}, "noise"),
+    ],
+)
+def test_sine_mixtures_refuse_bad_settings_by_name(settings, name):
+    with pytest.raises(ValueError, match=f"'{name}' parameter of make_sine_mixtures"):
+        make_sine_mixtures(**settings)
+
+
+def test_the_sine_basis_has_rank_2_from_5_points():
+    assert np.linalg.matrix_rank(sine_basis(5)) == 2
+    with pytest.raises(ValueError, match="'n_points' parameter of sine_basis"):
+        sine_basis(4)

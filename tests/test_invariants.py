@@ -17,6 +17,7 @@ from sklearn.base import ClassifierMixin, clone
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.validation import check_is_fitted
+from torch import nn
 
 import skae._training
 from skae import (
@@ -404,6 +405,32 @@ def test_continuing_refuses_parameters_that_describe_another_net(estimator, data
     estimator.set_params(**originals)
     estimator.set_params(hidden_layer_sizes=list(estimator.hidden_layer_sizes)).partial_fit(X, y)
     assert estimator.n_iter_ == 5
+
+
+def _user_architecture(n_features, n_components):
+    return nn.Linear(n_features, n_components), nn.Linear(n_components, n_features)
+
+
+def test_continuing_ignores_settings_the_fitted_net_does_not_use(data):
+    # Convolution settings do not shape an MLP; (8, 8) and (1, 8, 8) are
+    # the same image shape; a callable's modules ignore the layer settings.
+    X, y = data
+    mlp = clone(ESTIMATORS["autoencoder"]).fit(X)
+    mlp.set_params(unpooling="max", conv_channels=(8,), image_shape=(4, 16), warm_start=True)
+    mlp.fit(X)
+    mlp.partial_fit(X)
+    conv = AutoencoderTransformer(
+        2, architecture="conv", image_shape=(8, 8), conv_channels=(2,), hidden_layer_sizes=(),
+        max_iter=2, random_state=0,
+    ).fit(X)  # fmt: skip
+    conv.set_params(image_shape=(1, 8, 8)).partial_fit(X)
+    with pytest.raises(ValueError, match="conv_channels=\\(3,\\)"):
+        conv.set_params(conv_channels=(3,)).partial_fit(X)
+    user = AutoencoderTransformer(
+        2, architecture=_user_architecture, max_iter=2, random_state=0
+    ).fit(X)
+    user.set_params(hidden_layer_sizes=(7,), activation="tanh").partial_fit(X)
+    assert user.n_iter_ == 3
 
 
 def test_first_partial_fit_equals_fit_of_one_epoch(estimator, data):

@@ -43,6 +43,23 @@ def test_plot_reconstructions_needs_a_shape_for_non_square_images(images):
     plot_reconstructions(pca, images[:, :15], image_shape=(3, 5))
 
 
+def test_plot_reconstructions_refuses_shapes_it_cannot_draw_by_name(images):
+    pca = PCA(2).fit(images)
+    with pytest.raises(ValueError, match="one-channel images.*got \\(2, 2, 4\\)"):
+        plot_reconstructions(pca, images, image_shape=(2, 2, 4))
+    with pytest.raises(ValueError, match="holds 15 pixels, but X has 16 features"):
+        plot_reconstructions(pca, images, image_shape=(3, 5))
+    plot_reconstructions(pca, images, image_shape=(1, 4, 4))
+
+
+def test_plot_embedding_refuses_nan_labels_and_labels_of_another_length(images):
+    codes = images[:3, :2]
+    with pytest.raises(ValueError, match="NaN labels"):
+        plot_embedding(codes, [1.0, np.nan, np.nan])
+    with pytest.raises(ValueError, match="one label per code, shape \\(3,\\); got \\(2,\\)"):
+        plot_embedding(codes, [0, 1])
+
+
 def test_plot_embedding_one_series_per_class(images):
     codes = images[:, :2]
     y = np.arange(40) % 3

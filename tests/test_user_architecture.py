@@ -134,6 +134,22 @@ def test_a_wrong_user_architecture_is_refused_by_name(architecture, message):
     np.testing.assert_array_equal(model.transform(X), before)
 
 
+def test_code_activation_follows_the_users_encoder():
+    model, X = _fit(bare_parameter_architecture, 0)
+    logistic = AutoencoderTransformer(
+        4, architecture=bare_parameter_architecture, code_activation="logistic",
+        max_iter=3, random_state=0,
+    ).fit(X)  # fmt: skip
+    codes = logistic.transform(X)
+    assert codes.min() > 0 and codes.max() < 1
+    assert not np.array_equal(codes, model.transform(X))
+    sparse = AutoencoderTransformer(
+        4, architecture=bare_parameter_architecture, code_activation="logistic",
+        sparsity_target=0.05, max_iter=3, random_state=0,
+    ).fit(X)  # fmt: skip
+    assert 0 < sparse.transform(X).min() and sparse.transform(X).max() < 1
+
+
 def test_the_shape_check_leaves_modes_statistics_and_random_state_alone():
     # The check runs in eval mode: no dropout draw from the global RNG, no
     # update of BatchNorm's running statistics, and train mode restored.
