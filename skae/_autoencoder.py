@@ -132,7 +132,8 @@ default="plateau"
         Train through :func:`torch.compile`: each phase of the fit
         compiles its batch loss (forward pass, loss, penalties) on its first
         batch; later fits in the same process reuse the compiled code. It
-        costs seconds once (about 9 s on 2 CPU cores) and needs a C++
+        costs seconds once (about 8 s on 2 CPU cores, under 3 s with
+        torch's on-disk cache of an earlier compilation) and needs a C++
         compiler on the CPU; it pays off on long fits of large networks
         (``benchmarks/throughput.py``, three runs: 5-6% less time per epoch
         for a 784-256-64 autoencoder at batch size 256, 10-16% at 1024, 3-4%

@@ -15,7 +15,7 @@ __all__ = ["BLOCK_BYTES", "INFERENCE_DTYPES", "all_finite", "row_blocks", "weigh
 # arrays worth streaming (hundreds of MB).
 BLOCK_BYTES = 1 << 22
 # The moments read each float64 block twice: a block that stays in a core's
-# L2 cache (2 MB here) took MNIST's from 53 to 43 ms (benchmarks/step_costs.py).
+# L2 cache (2 MB here) took MNIST's from 55 to 46 ms (benchmarks/step_costs.py).
 _MOMENT_BLOCK_BYTES = 1 << 20
 
 # Input dtypes that prediction takes as they are, converting one batch at a
@@ -70,7 +70,7 @@ def weighted_moments(X, weights, squares=True):
     the cores torch's threads train on next. A 784-256-64 fit on MNIST
     (2 cores, batch 256) lost 94 ms in its first epoch with BLAS here,
     12 ms with einsum (benchmarks/fit_start.py), which computes these sums
-    as fast as BLAS did (about 53 ms with blocks of 4 MB; 43 ms with
+    as fast as BLAS did (about 55 ms with blocks of 4 MB; 46 ms with
     blocks of 1 MB, which stay in a core's L2 cache between the passes:
     benchmarks/step_costs.py).
 

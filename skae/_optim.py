@@ -63,8 +63,9 @@ def fused_or_default(optimizer_class, parameters, **settings):
 
     The fused step updates each parameter and its moments in one pass, where
     torch's default on the CPU runs about eight whole-tensor operations per
-    parameter: on MNIST 784-256-64 at batch 256, Adam's step took 0.24 ms
-    instead of 0.66 ms, a tenth of the batch (benchmarks/throughput.py). It
+    parameter: on MNIST 784-256-64 at batch 256, Adam's step took 226 us
+    instead of 642 us, about a twelfth of a training step
+    (benchmarks/step_costs.py). It
     is elementwise, so its result does not depend on the thread count, and
     it is the same from run to run. torch refuses it for parameters on a
     device without fused kernels, or not floating point: those get the
@@ -83,12 +84,12 @@ def step_function(optimizer):
 
     ``Adam.step`` spends about a third of its time around its fused kernel
     (hooks, the profiler's record, gathering the state lists again each
-    step): 220 us per step on MNIST 784-256-64 at batch 256, of which the
-    kernel takes 153 (benchmarks/step_costs.py). A plain fused ``Adam`` (one parameter group, no
+    step): 226 us per step on MNIST 784-256-64 at batch 256, of which the
+    kernel takes 154 (benchmarks/step_costs.py). A plain fused ``Adam`` (one parameter group, no
     AMSGrad, ``maximize``, capturable or differentiable mode, a float
     learning rate) steps instead through torch's functional
     :func:`torch.optim.adam.adam` with the state lists kept between steps:
-    178 us, the same kernel, the same result bit for bit
+    183 us, the same kernel, the same result bit for bit
     (tests/test_speed_paths.py). Any other optimizer gets its own ``step``.
     """
     groups = optimizer.param_groups

@@ -2,8 +2,8 @@
 
 torch's intra-op threads pay off only when each batch holds enough work to
 share: on a small network, two threads synchronise more than they compute,
-and on a busy 2-core machine a second thread waits for a core (a 50-epoch
-digits fit took 68 s with 2 threads beside other work, 1.7 s with 1).
+and on a busy 2-core machine a second thread waits for a core, so that a
+small fit can take many times longer.
 """
 
 import contextlib
@@ -13,7 +13,7 @@ import torch
 __all__ = ["thread_budget", "work_per_batch"]
 
 # Multiply-adds per batch below which one thread is used. Measured with
-# benchmarks/threads.py on 2 idle cores: at 2.9e6 (a digits net), 2 threads
+# benchmarks/threads.py on 2 cores (load about 1): at 2.9e6 (a digits net), 2 threads
 # took 1.10x the epoch time of 1; at 2.7e7 (256-256-8), 0.73x.
 ONE_THREAD_BELOW = 1e7
 

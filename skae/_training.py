@@ -102,10 +102,11 @@ def _zero_vanished(weights, optimizer):
     Adam it shrinks them, and their gradients and moments, geometrically:
     within a few hundred steps they are denormal floats, which x86 CPUs
     compute many times slower (a (32 x 784) @ (784 x 1000) product, one
-    thread, idle: 17 ms instead of 0.34 ms with a quarter of the weight
-    rows denormal). Once a weight and its moments are 0, with no loss
-    gradient they stay 0. torch.set_flush_denormal reaches only the calling
-    thread: a (512 x 784) product at 2 threads stayed at 130 ms with it.
+    thread: 14 ms instead of 0.3 ms with a quarter of the weight rows
+    denormal). Once a weight and its moments are 0, with no loss gradient
+    they stay 0. torch.set_flush_denormal reaches only the calling thread:
+    it brings that product back to 0.3 ms, but a (512 x 784) one at 2
+    threads stays at 110 ms with it (benchmarks/step_costs.py).
     """
     for weight in weights:
         if not weight.requires_grad:  # frozen by the user: left as it is
