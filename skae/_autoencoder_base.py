@@ -19,7 +19,12 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._blocks import INFERENCE_DTYPES, weighted_moments
+from ._blocks import (
+    INFERENCE_DTYPES,
+    summed_duplicates,
+    weighted_centred_squares,
+    weighted_moments,
+)
 from ._estimator import (
     _FLOAT32_TINY,
     TRAINING_PARAMETER_CONSTRAINTS,
@@ -38,6 +43,10 @@ from ._settings import check_architecture, image_shape_of
 # [1e-3, 1 - 1e-3]: features that are always 0 (digits' border pixels) or
 # always 1 start at a probability of 0.001 or 0.999, not at infinity.
 _LOGIT_CLIP = 1e-3
+# E[x**2] - E[x]**2 below this fraction of E[x**2] has lost most of its
+# float64 digits to the subtraction: then the variance is summed about the mean.
+_CANCELLED = 1e-6
+_FLOAT32_EPS = float(np.finfo(np.float32).eps)
 
 
 class BaseAutoencoder(
@@ -237,7 +246,8 @@ class BaseAutoencoder(
     def _validate_X(self, X, reset):
         # Integer and boolean X stay as they are: converted a block or a batch
         # at a time (a float64 copy of uint8 pixels would be 8 times larger).
-        return validate_data(self, X, reset=reset, accept_sparse="csr", dtype=INFERENCE_DTYPES)
+        X = validate_data(self, X, reset=reset, accept_sparse="csr", dtype=INFERENCE_DTYPES)
+        return summed_duplicates(X)
 
     def _fit_data(self, X, y, sample_weight, *, continuing, incremental, classes):
         X = check_float32_range(self._validate_X(X, reset=not continuing))
@@ -271,10 +281,17 @@ class BaseAutoencoder(
         if sigmoid:
             return mean, 1.0
         # Mean over the features of E[x_j**2] - E[x_j]**2.
-        variance = sum_of_squares / X.shape[1] - float(np.mean(mean**2))
-        # A spread below float32's smallest normal number is no spread in
-        # float32 training: dividing by it would give inf.
-        return mean, float(np.sqrt(variance)) if variance > _FLOAT32_TINY**2 else 1.0
+        mean_square = sum_of_squares / X.shape[1]
+        variance = mean_square - float(np.mean(mean**2))
+        if variance < _CANCELLED * mean_square:
+            # Most digits cancelled (a spread small next to the mean, or
+            # none): sum the squares about the mean instead.
+            variance = weighted_centred_squares(X, weights, mean) / X.shape[1]
+        # A spread below float32's resolution at the data's magnitude, or
+        # below its smallest normal number, is no spread in float32 training.
+        if variance <= max(_FLOAT32_TINY**2, _FLOAT32_EPS**2 * mean_square):
+            return mean, 1.0
+        return mean, float(np.sqrt(variance))
 
     def _new_net(self, data, seed):
         """The net of a fresh fit, standardised as PCA centres.

@@ -9,7 +9,15 @@ time.
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["BLOCK_BYTES", "INFERENCE_DTYPES", "all_finite", "row_blocks", "weighted_moments"]
+__all__ = [
+    "BLOCK_BYTES",
+    "INFERENCE_DTYPES",
+    "all_finite",
+    "row_blocks",
+    "summed_duplicates",
+    "weighted_centred_squares",
+    "weighted_moments",
+]
 
 # Big enough for BLAS and numpy to run at full speed, small next to the
 # arrays worth streaming (hundreds of MB).
@@ -109,6 +117,43 @@ def weighted_moments(X, weights, squares=True):
             row_squares = _row_sums_of_squares(block)
             sum_of_squares += float(np.einsum("i,i->", block_weights, row_squares))
     return first, sum_of_squares
+
+
+def weighted_centred_squares(X, weights, centre):
+    """``weights @ ((X - centre) ** 2).sum(axis=1)`` in float64, a block of rows at a time.
+
+    The weighted sum of squares about ``centre``, without the cancellation
+    of E[x**2] - E[x]**2 when the spread is small next to the mean. Sparse
+    blocks are densified one at a time, as training does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae._blocks import weighted_centred_squares
+    >>> X = np.full((4, 2), 7.0) + np.array([[0, 1e-9], [0, -1e-9], [0, 0], [0, 0]])
+    >>> float(weighted_centred_squares(X, np.full(4, 0.25), np.array([7.0, 7.0])))
+    5e-19
+    """
+    total = 0.0
+    for rows in row_blocks(X.shape[0], 8 * X.shape[1], _MOMENT_BLOCK_BYTES):
+        block = X[rows].toarray() if sp.issparse(X) else X[rows]
+        deviations = block.astype(np.float64) - centre
+        row_squares = np.einsum("ij,ij->i", deviations, deviations)
+        total += float(np.einsum("i,i->", weights[rows], row_squares))
+    return total
+
+
+def summed_duplicates(X):
+    """``X``, with the duplicate entries of a sparse matrix summed (in a copy).
+
+    A sparse matrix may store several entries for one position; they add
+    up, as ``toarray`` and training see them, but checks that read the
+    stored values one by one (``X.data``) would not: they read this.
+    """
+    if sp.issparse(X) and not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return X
 
 
 def _weighted_row_sum(weights, block):

@@ -259,6 +259,8 @@ class TorchEstimator:
         if continuing:
             self._check_net_parameters_unchanged(incremental)
             net, device, history, optimizer_state, seed = self._resumed_training_state(seed)
+            if not incremental:  # a warm_start fit runs its own stopping rule
+                history.restart_stopping_rule()
         else:
             device = resolve_device(self.device)
             net, history, optimizer_state = self._new_net(data, seed).to(device), History(), None
@@ -415,7 +417,7 @@ class TorchEstimator:
         except ValueError as error:
             raise ValueError(
                 f"early_stopping=True cannot hold out validation_fraction="
-                f"{self.validation_fraction} of {n_samples} training sample(s)"
+                f"{self.validation_fraction} of the training samples (n_samples={n_samples})"
                 + (" with every class in both parts" if data.stratify is not None else "")
                 + ": use more samples, another validation_fraction, or "
                 "early_stopping=False."

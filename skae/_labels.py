@@ -65,24 +65,20 @@ def check_label_types(labels, name):
     return labels
 
 
-def class_indices(y_labelled, classes, unlabeled, continuing):
+def class_indices(y_labelled, classes, continuing, why_fewer=""):
     """The index in ``classes`` of every labelled sample.
 
     ``classes`` needs 2 classes or more, and must hold every label: labels
     outside the fitted ``classes_`` (``continuing``) or outside the
     ``classes`` given to the first ``partial_fit`` are refused, as in
-    ``MLPClassifier``.
+    ``MLPClassifier``. ``why_fewer`` ends the message when there are fewer
+    than 2: what removed samples before the classes were counted.
     """
     if classes.shape[0] < 2:
         raise ValueError(
             "StackedAutoencoderClassifier needs labelled samples of at least 2 classes, "
-            f"but got 1 class ({classes.tolist()[0]!r})."
-            + (
-                f" Note that unlabeled={unlabeled!r} marks unlabelled samples; "
-                "pass unlabeled=None if it is a class."
-                if unlabeled is not None
-                else ""
-            )
+            f"but got {classes.shape[0]} class ({', '.join(map(repr, classes.tolist()))})."
+            + why_fewer
         )
     unknown = np.setdiff1d(y_labelled, classes)
     if unknown.size:
@@ -116,6 +112,19 @@ def _check_same_classes(given, fitted_classes):
         )
 
 
+def _why_fewer(unlabeled, labelled, zero_weights_dropped):
+    """What removed samples before the classes were counted, for an error message."""
+    why = ""
+    if not labelled.all():
+        why += (
+            f" Note that unlabeled={unlabeled!r} marks unlabelled samples; "
+            "pass unlabeled=None if it is a class."
+        )
+    if zero_weights_dropped:
+        why += " Samples of sample_weight 0 were left out first."
+    return why
+
+
 def labelled_fit_data(
     X, y, sample_weight, unlabeled, fitted_classes, incremental, classes, n_layers
 ):
@@ -143,7 +152,9 @@ def labelled_fit_data(
     else:
         classes = _given_classes(classes, unlabeled)
     continuing = fitted_classes is not None
-    y_index = class_indices(y[labelled], classes, unlabeled, continuing)
+    y_index = class_indices(
+        y[labelled], classes, continuing, _why_fewer(unlabeled, labelled, X.shape[0] < n_rows)
+    )
     # One float32 X, shared by pretraining (all rows) and fine-tuning (the
     # labelled ones, selected without a copy): a read-only memmap or
     # float64 X is converted once, not once per phase plus a labelled copy.

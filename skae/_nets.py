@@ -205,8 +205,9 @@ class GaussianAutoencoder(EncoderDecoder):
     ``inner``'s encoder outputs ``2 * n_components`` numbers per sample: the
     mean and the log-variance of the Gaussian posterior q(z|x); ``encode``
     is the posterior mean. Its decoder maps a latent ``z`` to the logits of
-    p(x|z). ``decoder_log_var`` is the log-variance of a Gaussian p(x|z)
-    (one learned scalar; unused by a Bernoulli decoder).
+    p(x|z). ``decoder_log_var`` is the log-variance of a Gaussian p(x|z),
+    in the units of the standardised data ``x / data_scale`` (one learned
+    scalar; unused by a Bernoulli decoder).
     """
 
     def __init__(self, inner, n_components):

@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeatures
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
-from ._blocks import INFERENCE_DTYPES
+from ._blocks import INFERENCE_DTYPES, summed_duplicates
 from ._classifier_net import StackedNet
 from ._docstrings import document_fitted_attributes
 from ._estimator import (
@@ -378,6 +378,7 @@ default="plateau"
         X, y = validate_data(
             self, X, y, reset=not continuing, accept_sparse="csr", dtype=INFERENCE_DTYPES
         )
+        X = summed_duplicates(X)
         check_float32_range(X)
         n_layers = len(as_layer_sizes(self.hidden_layer_sizes))
         corruption_levels(self.corruption_levels, n_layers)

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._blocks import INFERENCE_DTYPES
+from ._blocks import INFERENCE_DTYPES, summed_duplicates
 
 __all__ = ["StackedOutputsMixin"]
 
@@ -25,7 +25,7 @@ class StackedOutputsMixin(TransformerMixin):
     def _apply(self, fn, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=INFERENCE_DTYPES)
-        return self._infer(fn, X)
+        return self._infer(fn, summed_duplicates(X))
 
     def decision_function(self, X):
         """Class scores (logits of the softmax layer).

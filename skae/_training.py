@@ -68,6 +68,16 @@ class History:
     plateau_reductions: int = 0  # of the current call
     stopped_early: bool = False
 
+    def restart_stopping_rule(self):
+        """Forget the stall count and the improvements of earlier calls.
+
+        A ``warm_start`` fit draws a new validation split (or none): scores
+        of another split, or a loss where a score was, are no reference.
+        """
+        self.best_validation_score = -math.inf
+        self.improvement_reference = -math.inf
+        self.no_improvement_count = 0
+
 
 class TrainingDiverged(FloatingPointError):
     """The training loss or the validation score stopped being finite.

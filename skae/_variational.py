@@ -26,7 +26,11 @@ _SCORE_SEED = 0
 
 
 @document_fitted_attributes(
-    loss="the negative (beta-)ELBO per sample, in nats, from one draw of z",
+    loss=(
+        "the negative (beta-)ELBO per sample, in nats, from one draw of z (with "
+        '``loss="mse"``, of the standardised data ``X / scale_``: it differs from '
+        "that of X by the constant ``n_features * log(scale_)``)"
+    ),
     score="the ELBO per sample, in nats",
 )
 class VariationalAutoencoder(BaseAutoencoder):
@@ -85,7 +89,8 @@ class VariationalAutoencoder(BaseAutoencoder):
     ----------
     module_ : torch.nn.Module
         The trained network (``module_.encoder``, ``module_.decoder``, and
-        ``module_.decoder_log_var``, the Gaussian decoder's log-variance).
+        ``module_.decoder_log_var``, the Gaussian decoder's log-variance in
+        the units of ``X / scale_``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -120,7 +125,9 @@ class VariationalAutoencoder(BaseAutoencoder):
     With :math:`\hat x(z)` the decoder's mean (``inverse_transform``), the
     log-likelihood of the :math:`d` features is, for ``loss="bce"``
     (Bernoulli) and ``loss="mse"`` (Gaussian, of learned variance
-    :math:`\sigma_x^2`, ``exp(module_.decoder_log_var)``; in the units of X),
+    :math:`\sigma_x^2` = ``scale_**2 * exp(module_.decoder_log_var)``: the
+    log-variance is learned in the units of the standardised data, so that
+    the fit does not depend on the units of X),
 
     .. math::
 
@@ -223,26 +230,41 @@ class VariationalAutoencoder(BaseAutoencoder):
 
     # ------------------------------------------------------------ the ELBO
 
-    def _log_likelihood(self, module, logits, X):
-        """Log p(x|z) of each sample, summed over features: (B,)."""
+    def _log_likelihood(self, module, logits, X, standardised=False):
+        """Log p(x|z) of each sample, summed over features: (B,).
+
+        ``standardised``: the Gaussian density of ``X / scale_`` rather than
+        of ``X``, which differ by the constant ``n_features * log(scale_)``:
+        the training loss, which then reads the same whatever X's units.
+        """
         if self.loss == "bce":
             return -F.binary_cross_entropy_with_logits(logits, X, reduction="none").sum(dim=1)
         mean = module.output_activation(logits)
-        log_var = module.decoder_log_var
+        # decoder_log_var is learned in the units of the standardised data
+        # (sigma_x**2 = scale_**2 * exp(it)): the fit does not depend on X's units.
+        log_var, residual = module.decoder_log_var, X - mean
+        log_var_of_x = log_var
+        if module.data_scale is not None:
+            residual = residual / module.data_scale
+            if not standardised:
+                log_var_of_x = log_var + 2 * torch.log(module.data_scale)
         return -0.5 * (
-            (X - mean).pow(2) * torch.exp(-log_var) + log_var + math.log(2 * math.pi)
+            residual.pow(2) * torch.exp(-log_var) + log_var_of_x + math.log(2 * math.pi)
         ).sum(dim=1)
 
-    def _elbo(self, module, X_input, X_target, eps, beta=1.0):
+    def _elbo(self, module, X_input, X_target, eps, beta=1.0, standardised=False):
         """(beta-)ELBO of each sample: E_q over the draws ``eps`` (S, B or 1, k).
 
         q(z|x) is computed from ``X_input`` and the likelihood of
-        ``X_target``; the KL term has its closed form.
+        ``X_target`` (of ``X_target / scale_`` if ``standardised``); the KL
+        term has its closed form.
         """
         mean, log_var = module.encode_distribution(X_input)  # (B, k) each
         std = torch.exp(0.5 * log_var)
         log_lik = sum(
-            self._log_likelihood(module, module.decode_logits(mean + std * draw), X_target)
+            self._log_likelihood(
+                module, module.decode_logits(mean + std * draw), X_target, standardised
+            )
             for draw in eps
         )
         kl = 0.5 * (mean.pow(2) + torch.exp(log_var) - 1 - log_var).sum(dim=1)
@@ -252,7 +274,10 @@ class VariationalAutoencoder(BaseAutoencoder):
         # One reparameterised draw per sample, from the fit's generator.
         shape = (1, X_input.shape[0], module.n_components)
         eps = torch.randn(shape, generator=generator, device=X_input.device, dtype=X_input.dtype)
-        return -weighted_mean(self._elbo(module, X_input, X_target, eps, self.beta), sample_weight)
+        # Of the standardised data: the loss and its stopping rule read the
+        # same whatever X's units (a constant apart from the ELBO of X).
+        elbo = self._elbo(module, X_input, X_target, eps, self.beta, standardised=True)
+        return -weighted_mean(elbo, sample_weight)
 
     def _sample_scores(self, module, X):
         # The true ELBO (beta=1) with fixed draws: deterministic per sample.

@@ -258,6 +258,18 @@ def test_slow_steady_progress_is_not_a_stall():
         assert history.no_improvement_count >= stalled
 
 
+def test_a_warm_start_fit_keeps_the_best_epoch_of_its_own_split(digits_unit_split):
+    # Each warm_start fit draws a new validation split: a best score of the
+    # split before is no reference, and the best epoch of this fit is kept.
+    X = digits_unit_split[0][:300]
+    ae = AutoencoderTransformer(4, early_stopping=True, max_iter=20, random_state=0).fit(X)
+    ae.set_params(warm_start=True, learning_rate_init=0.5, max_iter=3).fit(X)
+    new_scores = ae.validation_scores_[-3:]
+    assert ae.best_validation_score_ == max(new_scores)
+    best_epoch = ae.n_iter_ - 3 + int(np.argmax(new_scores)) + 1
+    assert ae.best_validation_score_ == ae.validation_scores_[best_epoch - 1]
+
+
 def test_warm_start_continues_training(digits_unit_split):
     X = digits_unit_split[0][:300]
     ae = AutoencoderTransformer(4, max_iter=3, warm_start=True, tol=0, random_state=0).fit(X)
@@ -367,6 +379,40 @@ def test_centring_makes_the_fit_invariant_to_a_constant_offset(digits_unit_split
     np.testing.assert_allclose(shifted.mean_ - plain.mean_, np.eye(64)[20] * 5.0, atol=1e-12)
     # The encoder sees X - mean_: the same input, up to float rounding.
     assert -shifted.score(shifted_test) == pytest.approx(-plain.score(X_test), rel=0.02)
+
+
+def test_scale_of_a_small_spread_about_a_large_mean_is_exact(digits_unit_split):
+    # E[x**2] - E[x]**2 cancels here: scale_ comes from the centred squares.
+    X = digits_unit_split[0][:200]
+    for offset, spread in [(1e3, 1e-3), (1e6, 1.0), (-7e4, 0.5)]:
+        ae = AutoencoderTransformer(2, max_iter=1, random_state=0).fit(offset + spread * X)
+        assert ae.scale_ == pytest.approx(spread * np.sqrt(X.var(axis=0).mean()), rel=1e-6)
+    # No spread, or none that float32 can resolve at the data's magnitude:
+    # scale_ is 1, whatever the constant.
+    for constant in (3.3, 7.0, -1e5):
+        ae = AutoencoderTransformer(2, max_iter=2, random_state=0).fit(np.full((50, 4), constant))
+        assert ae.scale_ == 1.0
+        assert np.abs(ae.transform(np.full((3, 4), constant + 1.0))).max() < 1e3
+    noise = np.random.RandomState(0).normal(size=(50, 4))
+    assert AutoencoderTransformer(2, max_iter=1).fit(1e3 + 1e-6 * noise).scale_ == 1.0
+
+
+def test_duplicate_sparse_entries_count_as_their_sum(digits_unit_split):
+    # Stored twice at half its value, each pixel is the same matrix; the
+    # checks read the summed values, as training does.
+    X = digits_unit_split[0][:100]
+    csr = sp.csr_matrix(X)
+    halves = sp.csr_matrix(
+        (np.repeat(csr.data / 2, 2), np.repeat(csr.indices, 2), 2 * csr.indptr), shape=X.shape
+    )
+    assert not halves.has_canonical_format and halves.data.max() <= 0.5
+    params = dict(n_components=3, output_activation="sigmoid", loss="bce", max_iter=2)
+    dense = AutoencoderTransformer(**params, random_state=0).fit(X)
+    sparse = AutoencoderTransformer(**params, random_state=0).fit(halves)
+    np.testing.assert_allclose(sparse.transform(halves), dense.transform(X), atol=1e-6)
+    with pytest.raises(ValueError, match="needs X in \\[0, 1\\]"):
+        AutoencoderTransformer(**params).fit(halves * 1.5)
+    assert not halves.has_canonical_format  # the caller's matrix is left alone
 
 
 def test_the_reconstruction_starts_at_the_mean(digits_unit_split):

@@ -367,6 +367,18 @@ def test_nan_as_the_unlabelled_marker_is_refused_by_name(digits_unit_stratified_
     np.testing.assert_array_equal(clf.predict_proba(X_test), before)
 
 
+def test_one_class_is_refused_naming_what_removed_the_others(digits_unit_stratified_split):
+    X_train, _, y_train, _ = digits_unit_stratified_split
+    X, y = X_train[:60], np.where(y_train[:60] == 3, 3, 5)
+    clf = StackedAutoencoderClassifier(**FAST)
+    with pytest.raises(ValueError, match=r"at least 2 classes, but got 1 class \(5\)\.$"):
+        clf.fit(X[y == 5], y[y == 5])
+    with pytest.raises(ValueError, match="unlabeled=-1 marks unlabelled samples"):
+        clf.fit(X, np.where(y == 3, -1, y))
+    with pytest.raises(ValueError, match="Samples of sample_weight 0 were left out first"):
+        clf.fit(X, y, sample_weight=(y == 5).astype(float))
+
+
 def test_labelled_rows_all_weighted_zero_are_named_in_the_error(digits_unit_stratified_split):
     X_train, _, y_train, _ = digits_unit_stratified_split
     y_partly = y_train[:60].copy()

@@ -5,8 +5,14 @@ import pytest
 import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import check_fit2d_1sample
 
-from skae import AutoencoderTransformer, StackedAutoencoderClassifier
+from skae import (
+    AutoencoderTransformer,
+    DenoisingAutoencoder,
+    StackedAutoencoderClassifier,
+    VariationalAutoencoder,
+)
 
 RNG = np.random.RandomState(0)
 X_GOOD = RNG.uniform(size=(60, 6))
@@ -185,6 +191,14 @@ def test_early_stopping_without_enough_samples_names_the_settings(estimator, y):
         estimator.fit(X, y)
     assert "validation_fraction=0.1" in str(error.value)
     assert "test_size" not in str(error.value)
+
+
+@pytest.mark.parametrize("cls", [AutoencoderTransformer, DenoisingAutoencoder,
+                                 VariationalAutoencoder])  # fmt: skip
+def test_one_sample_under_early_stopping_passes_sklearns_check(cls):
+    # check_fit2d_1sample accepts an error only if it names n_samples=1.
+    estimator = cls(2, hidden_layer_sizes=(4,), max_iter=2, early_stopping=True, random_state=0)
+    check_fit2d_1sample(cls.__name__, estimator)
 
 
 def test_bad_conv_channels_are_named_as_such():

@@ -91,6 +91,23 @@ def test_gaussian_decoder_and_pickle(digits):
     np.testing.assert_array_equal(vae.transform(digits), restored.transform(digits))
 
 
+@pytest.mark.parametrize("factor", [1e3, 1e20])
+def test_the_gaussian_vae_does_not_depend_on_the_units_of_x(digits, factor):
+    # The decoder's variance is learned in units of X / scale_: the same
+    # fit, codes and epochs; the ELBO (a density of X) moves by -d log factor.
+    params = dict(n_components=3, hidden_layer_sizes=(16,), max_iter=15, random_state=0)
+    plain = VariationalAutoencoder(**params).fit(digits)
+    scaled = VariationalAutoencoder(**params).fit(digits * factor)
+    assert scaled.n_iter_ == plain.n_iter_
+    np.testing.assert_allclose(scaled.loss_curve_, plain.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(scaled.transform(digits * factor), plain.transform(digits),
+                               atol=1e-4)  # fmt: skip
+    shift = -digits.shape[1] * np.log(factor)
+    np.testing.assert_allclose(
+        scaled.score_samples(digits * factor), plain.score_samples(digits) + shift, rtol=1e-5
+    )
+
+
 def test_reproducible(digits):
     params = dict(n_components=2, hidden_layer_sizes=(8,), max_iter=3, random_state=3)
     a = VariationalAutoencoder(**params).fit(digits)
