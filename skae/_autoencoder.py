@@ -388,11 +388,11 @@ default="identity"
 
     def _allows_overcomplete(self):
         # A penalty on the code keeps an overcomplete code from learning
-        # the identity map.
+        # the identity map. A sparsity_target with sparsity_weight=0 counts:
+        # a search over the weight, or an ablation, includes 0 (the
+        # gallery's plot_sparse.py compares with it).
         return bool(
-            self.activity_l1
-            or (self.sparsity_target is not None and self.sparsity_weight)
-            or self.contractive_weight
+            self.activity_l1 or self.sparsity_target is not None or self.contractive_weight
         )
 
     def _check_settings(self, X):

@@ -216,8 +216,7 @@ class BaseAutoencoder(
                 f"n_components={self.n_components} is larger than the number of "
                 f"features: X has {n_features} feature(s). An undercomplete "
                 "autoencoder needs n_components <= n_features; for an overcomplete "
-                "code, use a regularised autoencoder (sparse or contractive, with a positive "
-                "weight, or denoising)."
+                "code, use a regularised autoencoder (sparse, denoising or contractive)."
             )
         if self.loss == "bce":
             self._check_bce(X)
