@@ -11,8 +11,9 @@ indices travel from encoder to decoder beside the code, so only
 ``denoise``/``score`` of whole images can use them; ``inverse_transform``
 of a bare code cannot. The test errors below, all with a 16-number code,
 measure it: on 8x8 digits the convolutional model with upsampling does not
-beat the MLP, and max-unpooling's lower error comes from the indices, which
-carry information that the code does not. ``benchmarks/variants.py`` makes
+beat the MLP, and max-unpooling's lower error presumably comes from the
+indices, which carry information that the code does not (the script does
+not measure its error without them). ``benchmarks/variants.py`` makes
 the same comparison on 28x28 MNIST.
 """
 

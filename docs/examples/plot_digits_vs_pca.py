@@ -37,6 +37,8 @@ for k in components:
         "PCA": PCA(k).fit(X_train),
         "Autoencoder": AutoencoderTransformer(
             k,
+            hidden_layer_sizes=(100,),
+            activation="relu",
             max_iter=60,
             learning_rate="cosine",
             learning_rate_init=0.01,

@@ -4,8 +4,8 @@ Sparse codes: an L1 activity and a KL target
 ============================================
 
 A sparse code has few active units for each input; a penalty that makes
-it so also makes an overcomplete code (more units than inputs) meaningful.
-Two classic penalties, each measured on held-out digits:
+it so keeps an overcomplete code (more units than inputs) from simply
+copying its input. Two classic penalties, each measured on held-out digits:
 
 - an L1 penalty on the code (``activity_l1``) on ReLU code units: the
   fraction of code values that are exactly zero grows with its weight, as
