@@ -179,10 +179,14 @@ def markdown(summaries, context):
             f"{s['train_mse']:.3f} / {s['test_mse']:.3f} | "
             f"{epochs} |"
         )
-    lines += ["", f"Load average (1, 5, 15 min): start {context['loadavg_start']}, end "
-              f"{context['loadavg_end']}. Total {context['seconds']:.0f} s.", "",
-              f"Reproduce: `{context['command']}`", ""]  # fmt: skip
-    return "\n".join(lines)
+    return "\n".join(lines + run_footer(context))
+
+
+def run_footer(context):
+    """The lines that close a report: the machine's load, time, command."""
+    return ["", f"Load average (1, 5, 15 min): start {context['loadavg_start']}, end "
+            f"{context['loadavg_end']}. Total {context['seconds']:.0f} s.", "",
+            f"Reproduce: `{context['command']}`", ""]  # fmt: skip
 
 
 def main(argv=None):

@@ -161,6 +161,30 @@ def test_pickle_round_trip_keeps_every_output(estimator, data):
         np.testing.assert_array_equal(a, b)
 
 
+# Estimators that draw no random noise while training: on a GPU they start
+# from the same weights (initialised on the CPU) and see the same batches.
+_NOISELESS = {"autoencoder", "conv", "test_variant"}
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_gpu_fit_gives_numpy_outputs_and_matches_the_cpu_where_no_noise_is_drawn(
+    estimator, data, request
+):
+    X, y = data
+    on_cpu = clone(estimator).fit(X, y)
+    on_gpu = clone(estimator).set_params(device="cuda").fit(X, y)
+    assert on_gpu.device_.startswith("cuda") and next(on_gpu.module_.parameters()).is_cuda
+    gpu_outputs, cpu_outputs = _outputs(on_gpu, X), _outputs(on_cpu, X)
+    for gpu, cpu in zip(gpu_outputs, cpu_outputs, strict=True):
+        assert type(gpu) is np.ndarray and gpu.dtype == cpu.dtype and gpu.shape == cpu.shape
+        assert np.isfinite(gpu).all()
+        # Noise comes from the device's own generator: another draw on a GPU.
+        if request.node.callspec.params["estimator"] in _NOISELESS:
+            np.testing.assert_allclose(gpu, cpu, rtol=1e-3, atol=1e-4)
+    for a, b in zip(gpu_outputs, _outputs(pickle.loads(pickle.dumps(on_gpu)), X), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 # ------------------------------------------------------------ atomicity
 
 
