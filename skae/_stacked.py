@@ -431,8 +431,11 @@ default="plateau"
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,)
-            Labels from ``classes`` (or ``classes_``); ``unlabeled`` samples
-            are skipped, except by the first call's pretraining.
+            Labels from ``classes`` (or ``classes_``). The supervised term
+            skips ``unlabeled`` samples; their inputs train the first
+            call's pretraining and, in every call, the semi-supervised terms
+            (``reconstruction_weight``, ``consistency_weight``). Each call
+            needs at least one labelled sample.
         classes : array-like of shape (n_classes,), default=None
             Every class the model will ever see. Required on the first call;
             on later ones it may be omitted, and if given must be the fitted
