@@ -93,9 +93,11 @@ default="plateau"
           progress (``tol``, ``n_iter_no_change``); training stops once it
           falls below 1e-6.
         - "cosine": annealed batch by batch from ``learning_rate_init`` to 0
-          over ``max_iter`` epochs (each call to ``fit``; ``partial_fit``
-          keeps the rate constant). It usually reaches a lower loss for a
-          fixed number of epochs.
+          over ``max_iter`` epochs (each call to ``fit``). It usually
+          reaches a lower loss for a fixed number of epochs. A stall still
+          stops training (``tol=0`` runs the whole schedule). ``partial_fit``
+          keeps the rate it finds: ``learning_rate_init`` on a first call,
+          about 0 after a cosine ``fit``.
     max_iter : int, default=400
         Maximum number of epochs (for "lbfgs", of 20 iterations each). A cap,
         not a budget: the relative ``tol`` usually stops training before

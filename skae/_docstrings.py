@@ -12,8 +12,10 @@ _FITTED_ATTRIBUTES_DOC = """\
         held-out validation split, as ``score`` defines it ({score}).
         None otherwise.
     best_validation_score_ : float or None
-        Best of ``validation_scores_``: the weights of its epoch are kept.
-        None without ``early_stopping``.
+        Best of the last fit's ``validation_scores_``: the weights of its
+        epoch are kept. A ``warm_start`` fit holds out another validation
+        split, so it compares only its own scores. None without
+        ``early_stopping``.
     best_loss_ : float or None
         Lowest value of ``loss_curve_``; None with ``early_stopping`` (as in
         ``MLPRegressor``).

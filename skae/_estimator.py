@@ -32,7 +32,12 @@ from sklearn.utils.validation import _check_sample_weight
 
 from ._blocks import all_finite
 from ._divergence import divergence_message, largest_magnitude
-from ._layers import build_initialized, build_seeded, seeded_global_generators
+from ._layers import (
+    build_initialized,
+    build_seeded,
+    global_generators,
+    seeded_global_generators,
+)
 from ._optim import (
     LEARNING_RATE_SCHEDULES,
     SOLVERS,
@@ -202,6 +207,8 @@ class Phase:
     score_fn: object = None
     history: History = None
     name: str = ""  # prefix of verbose lines and of messages
+    # What loss_fn draws its noise from (see fit_module's noise_generators).
+    noise_generator: torch.Generator = None
     learning_rate_param: str = "learning_rate_init"
 
 
@@ -233,7 +240,10 @@ class TorchEstimator:
         """
         saved = self.__dict__.copy()
         try:
-            attributes, interrupt = self._train(X, y, incremental, classes, sample_weight)
+            # Training needs autograd whatever the caller's mode: a fit may
+            # run inside torch.no_grad() or torch.inference_mode().
+            with torch.inference_mode(False), torch.enable_grad():
+                attributes, interrupt = self._train(X, y, incremental, classes, sample_weight)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
@@ -287,9 +297,10 @@ class TorchEstimator:
         """Step 4: the main phase; returns (fitted attributes or None, interrupt or None)."""
         if optimizer_state is not None:
             phase.optimizer.load_state_dict(optimizer_state)
-        if not incremental:
+        if not incremental and not isinstance(phase.optimizer, torch.optim.LBFGS):
             # Every fit starts from learning_rate_init (as sklearn's MLP);
             # partial_fit goes on with the rate an "adaptive" schedule left.
+            # L-BFGS keeps its unit step, which its line search scales.
             set_learning_rate(phase.optimizer, self.learning_rate_init)
         n_epochs_before, interrupt = phase.history.n_epochs, None
         try:
@@ -370,6 +381,7 @@ class TorchEstimator:
             score_fn=self._batch_scores,
             history=history,
             name=self._main_phase_name,
+            noise_generator=noise_generator,
         )
 
     @staticmethod
@@ -435,6 +447,11 @@ class TorchEstimator:
         # on the estimator. torch caches the compiled code by the loss
         # function's code, so later fits with same-shaped nets reuse it.
         loss_fn = torch.compile(phase.loss_fn) if self.compile else phase.loss_fn
+        # Every generator the loss may draw from: skae's own, and torch's
+        # global ones (a user's dropout; forked by seeded_global_generators).
+        noise_generators = global_generators(next(phase.module.parameters()).device)
+        if phase.noise_generator is not None:
+            noise_generators += (phase.noise_generator,)
         try:
             with thread_budget(work):
                 return fit_module(
@@ -448,6 +465,7 @@ class TorchEstimator:
                     score_fn=phase.score_fn,
                     history=phase.history,
                     log=lambda line: print(prefix + line, flush=True),
+                    noise_generators=noise_generators,
                 )
         except TrainingDiverged as diverged:
             message = divergence_message(diverged, phase, X, self.get_params())

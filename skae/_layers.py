@@ -168,6 +168,15 @@ def seeded_global_generators(seed, device):
         yield
 
 
+def global_generators(device):
+    """The global torch generators that modules on ``device`` draw from (a tuple)."""
+    device = torch.device(device)
+    if device.type != "cuda":
+        return (torch.default_generator,)
+    index = torch.cuda.current_device() if device.index is None else device.index
+    return (torch.default_generator, torch.cuda.default_generators[index])
+
+
 def mask_noise(X, level, generator):
     """Masking noise: each entry of ``X`` set to zero with probability ``level``.
 

@@ -129,4 +129,5 @@ def _layer_phase(estimator, stack, k, autoencoder, inputs, sample_weight, noise_
         config=estimator._config(inputs.shape[0], False, max_epochs, learning_rate, weighted),
         name=f"Pretraining layer {k + 1}",
         learning_rate_param=parameter,
+        noise_generator=noise_generator,
     )

@@ -108,7 +108,8 @@ default="plateau"
           stops only once it falls below 1e-6.
         - "cosine": annealed batch by batch to 0 over ``max_iter`` epochs
           (``pretrain_max_iter`` for each pretrained layer), which usually
-          gives a lower final error for a fixed number of epochs.
+          gives a lower final error for a fixed number of epochs. A stall
+          still stops the phase (``tol=0`` runs the whole schedule).
     dropout : float, default=0.0
         Dropout probability of the hidden units during fine-tuning.
     input_dropout : float, default=0.0
@@ -424,7 +425,9 @@ default="plateau"
         state carried over (unlike ``MLPClassifier.partial_fit``), so a model
         fitted on a large (partly unlabelled) set can keep learning from new
         labelled batches. ``early_stopping`` is ignored, and a "cosine"
-        schedule is held at ``learning_rate_init``.
+        schedule does not anneal: each call keeps the rate it finds
+        (``learning_rate_init`` on a first call, about 0 after a cosine
+        ``fit``).
 
         Parameters
         ----------

@@ -8,6 +8,7 @@ better) and restores the best weights. On ``KeyboardInterrupt`` it puts
 back the state of the last completed epoch and re-raises.
 """
 
+import functools
 import math
 import sys
 import time
@@ -203,7 +204,9 @@ def _train_epoch_stochastic(module, loss_fn, sources, optimizer, config, generat
     return total.item() / float(total_weight)
 
 
-def _train_epoch_lbfgs(module, loss_fn, sources, optimizer, config, generator, schedule):
+def _train_epoch_lbfgs(
+    module, loss_fn, sources, optimizer, config, generator, schedule, noise_generators=()
+):
     n_samples = sources[0].n_samples
     batches = list(batch_indices(n_samples, config.batch_size, False, None))
     total_weight = n_samples
@@ -227,11 +230,22 @@ def _train_epoch_lbfgs(module, loss_fn, sources, optimizer, config, generator, s
             )
         return total
 
+    # Every evaluation of the step draws the same noise (corruption,
+    # dropout), so that its line search compares values of one objective;
+    # the next epoch draws anew.
+    noise_states = [g.get_state() for g in noise_generators]
+
+    def same_noise():
+        for noise_generator, state in zip(noise_generators, noise_states, strict=True):
+            noise_generator.set_state(state)
+
     def closure():
+        same_noise()
         optimizer.zero_grad(set_to_none=True)
         return full_batch_loss()
 
     optimizer.step(closure)
+    same_noise()
     with torch.no_grad():  # the loss at the new point, as the other solvers report it
         return float(full_batch_loss())
 
@@ -378,6 +392,7 @@ def fit_module(
     score_fn=None,
     history=None,
     log=None,
+    noise_generators=(),
 ):
     """Train ``module`` in place for up to ``config.max_epochs`` epochs.
 
@@ -389,6 +404,8 @@ def fit_module(
     whose mean is the epoch's validation score: training stops when it
     stalls and the best epoch's weights are restored. ``history`` continues
     an earlier call; ``log`` gets the lines of ``config.verbose``.
+    ``noise_generators`` are those ``loss_fn`` draws noise from: L-BFGS
+    replays their draws in every evaluation of a step.
 
     Returns the :class:`History`. Raises :class:`TrainingDiverged` when the
     loss or the score stops being finite (``module`` is then undefined:
@@ -398,8 +415,9 @@ def fit_module(
     """
     history = History() if history is None else history
     log = log or (lambda line: print(line, file=sys.stdout, flush=True))
-    lbfgs = isinstance(optimizer, torch.optim.LBFGS)
-    run_epoch = _train_epoch_lbfgs if lbfgs else _train_epoch_stochastic
+    run_epoch = _train_epoch_stochastic
+    if isinstance(optimizer, torch.optim.LBFGS):
+        run_epoch = functools.partial(_train_epoch_lbfgs, noise_generators=noise_generators)
     schedule = _make_schedule(optimizer, config, train_sources[0].n_samples)
     history.stopped_early, history.plateau_reductions = False, 0
     last_epoch, best = _snapshot(module, optimizer), None

@@ -174,6 +174,21 @@ def test_every_activation_and_solver_trains(digits_split, activation, solver):
     assert np.all(np.isfinite(ae.transform(X)))
 
 
+def test_lbfgs_does_not_use_learning_rate_init(digits_unit_split):
+    # As documented: its line search starts from a unit step, in fit,
+    # warm_start and partial_fit alike.
+    X = digits_unit_split[0][:200]
+    fits = [
+        AutoencoderTransformer(
+            4, solver="lbfgs", learning_rate_init=rate, max_iter=3, tol=0, random_state=0
+        ).fit(X)
+        for rate in (1e-6, 0.003, 1.0)
+    ]
+    assert fits[0].loss_curve_ == fits[1].loss_curve_ == fits[2].loss_curve_
+    continued = clone(fits[0]).partial_fit(X)
+    assert continued.loss_curve_ == fits[0].loss_curve_[:1]
+
+
 def test_fitted_attributes(digits_unit_split):
     X = digits_unit_split[0][:200]
     ae = AutoencoderTransformer(4, hidden_layer_sizes=(32, 16), max_iter=7, tol=0, random_state=0)

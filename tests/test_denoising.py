@@ -106,3 +106,27 @@ def test_conv_denoising_with_max_unpooling(digits_unit_split):
         random_state=0,
     ).fit(X_train[:200])
     assert dae.denoise(X_test[:5]).shape == (5, 64)
+
+
+def test_lbfgs_evaluates_each_step_on_one_draw_of_noise(digits_unit_split, monkeypatch):
+    # Its line search compares losses: a new draw at every evaluation would
+    # compare different objectives (the loss then barely fell). Each epoch
+    # (one L-BFGS step) draws once; the next epoch draws anew.
+    X = digits_unit_split[0][:100]
+    draws, original = [], DenoisingAutoencoder._corrupt
+
+    def recording(self, X_batch, generator):
+        corrupted = original(self, X_batch, generator)
+        draws.append(corrupted.clone())
+        return corrupted
+
+    monkeypatch.setattr(DenoisingAutoencoder, "_corrupt", recording)
+    dae = DenoisingAutoencoder(
+        4, solver="lbfgs", batch_size=100, max_iter=2, tol=0, random_state=0
+    ).fit(X)
+    distinct = []
+    for draw in draws:
+        if not any(torch.equal(draw, seen) for seen in distinct):
+            distinct.append(draw)
+    assert len(draws) > 2 * 2 and len(distinct) == dae.n_iter_ == 2
+    assert dae.loss_curve_[1] < 0.9 * dae.loss_curve_[0]

@@ -161,6 +161,20 @@ def test_pickle_round_trip_keeps_every_output(estimator, data):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("mode", [torch.no_grad, torch.inference_mode])
+def test_fits_inside_a_no_gradient_mode_as_outside(estimator, data, mode):
+    X, y = data
+    outside = clone(estimator).fit(X, y)
+    with mode():
+        inside = clone(estimator).fit(X, y)
+        assert not torch.is_grad_enabled()  # the caller's mode, back
+        inside.partial_fit(X, y)
+    assert inside.loss_curve_[:-1] == outside.loss_curve_
+    outside.partial_fit(X, y)
+    for a, b in zip(_outputs(inside, X), _outputs(outside, X), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 # Estimators that draw no random noise while training: on a GPU they start
 # from the same weights (initialised on the CPU) and see the same batches.
 _NOISELESS = {"autoencoder", "conv", "test_variant"}
