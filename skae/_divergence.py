@@ -56,6 +56,18 @@ def divergence_message(diverged, phase, X, params):
                 f"may be too high for this data: lower it, e.g. by 10x.",
             )
         )
+    pretrain_rate = params.get("pretrain_learning_rate_init")
+    pretrained = params.get("pretrain_max_iter", 0) > 0 and pretrain_rate is not None
+    if pretrained and phase.learning_rate_param == "learning_rate_init":
+        # Pretraining ended with finite, perhaps huge, weights that the
+        # main phase then starts from.
+        causes.append(
+            (
+                _excess(pretrain_rate, _TYPICAL_MAX_LEARNING_RATE),
+                f"pretrain_learning_rate_init={pretrain_rate!r} may have left weights too "
+                "large to train from: lower it, e.g. by 10x.",
+            )
+        )
     causes.sort(key=lambda cause: cause[0], reverse=True)
     where = f" ({phase.name.lower()})" if phase.name else ""
     return (

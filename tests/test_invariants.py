@@ -398,6 +398,21 @@ def test_divergence_names_the_most_likely_cause_first(estimator, data, change, f
         check_is_fitted(estimator)
 
 
+def test_divergence_after_pretraining_at_a_huge_rate_names_that_rate(data):
+    # Pretraining at 1e12 ends with finite but huge weights; the main phase,
+    # at a sensible rate, diverges from them.
+    X, y = data
+    classifier = clone(ESTIMATORS["classifier"]).set_params(
+        hidden_layer_sizes=(8,),
+        solver="sgd",
+        pretrain_learning_rate_init=1e12,
+        pretrain_max_iter=1,
+    )
+    with pytest.raises(FloatingPointError, match="diverged \\(fine-tuning\\)") as error:
+        classifier.fit(X, y)
+    assert _first_cause(str(error.value)).startswith(f"pretrain_learning_rate_init={1e12!r} may")
+
+
 # ------------------------------------------------------------ continuity
 
 
