@@ -87,6 +87,10 @@ class BaseAutoencoder(
     }
     # Whether n_components > n_features makes sense without more settings.
     _overcomplete_ok = False
+    # Whether score_samples evaluates the training loss's likelihood (the
+    # VAE's ELBO) rather than the squared error: with loss="bce" it is then
+    # defined on X in [0, 1] only, as in fit.
+    _score_uses_loss = False
 
     def __init__(
         self,
@@ -231,12 +235,15 @@ class BaseAutoencoder(
                 "loss='bce' needs reconstructions in [0, 1]: set "
                 "output_activation='sigmoid' (or use loss='mse')."
             )
+        self._check_unit_interval(X, "Scale it first (e.g. MinMaxScaler) or use loss='mse'.")
+
+    @staticmethod
+    def _check_unit_interval(X, advice):
         values = X.data if sp.issparse(X) else X
         if values.size and (values.min() < 0 or values.max() > 1):
             raise ValueError(
                 "loss='bce' needs X in [0, 1], but X has values in "
-                f"[{values.min():.4g}, {values.max():.4g}]. Scale it first "
-                "(e.g. MinMaxScaler) or use loss='mse'."
+                f"[{values.min():.4g}, {values.max():.4g}]. {advice}"
             )
 
     def _image_shape(self):
@@ -424,7 +431,12 @@ class BaseAutoencoder(
 
         """
         check_is_fitted(self)
-        return self._infer(self._sample_scores, self._validate_X(X, reset=False))
+        X = self._validate_X(X, reset=False)
+        if self._score_uses_loss and self.loss == "bce":
+            # A Bernoulli likelihood of values outside [0, 1] is no
+            # likelihood: it can even exceed 0, ranking outliers first.
+            self._check_unit_interval(X, "Scale it as the training data was.")
+        return self._infer(self._sample_scores, X)
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples` (higher is better).

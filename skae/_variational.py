@@ -212,6 +212,7 @@ class VariationalAutoencoder(BaseAutoencoder):
     # The KL term regularises the code: unneeded latent dimensions collapse
     # to the prior instead of copying the input.
     _overcomplete_ok = True
+    _score_uses_loss = True
 
     def _build_net(self, data):
         inner = build_autoencoder(

@@ -5,6 +5,8 @@ Each function draws on ``ax`` (or a new figure) and returns the axes, so it
 works in a notebook cell and composes into bigger figures.
 """
 
+from numbers import Integral
+
 import numpy as np
 
 __all__ = ["plot_embedding", "plot_loss_curve", "plot_reconstructions"]
@@ -58,7 +60,7 @@ def plot_reconstructions(models, X, *, n_images=8, image_shape=None, ax=None, cm
     X : array-like of shape (n_samples, n_features)
         Images as flat rows; the first ``n_images`` are drawn.
     n_images : int, default=8
-        Number of columns.
+        Number of columns (at least 1).
     image_shape : tuple of int, default=None
         ``(height, width)``, or ``(1, height, width)``: one-channel images
         (for several channels, plot one at a time); square by default.
@@ -89,11 +91,22 @@ def plot_reconstructions(models, X, *, n_images=8, image_shape=None, ax=None, cm
     plt = _pyplot()
     if not isinstance(models, dict):
         models = {type(models).__name__: models}
-    X = np.asarray(X)[:n_images]
+    if "original" in models:
+        raise ValueError("No model may be named 'original': that row shows X itself.")
+    if isinstance(n_images, bool) or not isinstance(n_images, Integral) or n_images < 1:
+        raise ValueError(f"n_images must be an int of at least 1, got {n_images!r}.")
+    # The first rows as given (a DataFrame keeps the feature names the
+    # models were fitted with), and as pixels.
+    head = X[:n_images]
+    X = np.asarray(head)
+    if X.ndim != 2:
+        raise ValueError(
+            f"X must be 2-D, one flat image per row; got an array of shape {X.shape}."
+        )
     height, width = _image_shape(X.shape[1], image_shape)
     rows = {"original": X}
     for name, model in models.items():
-        rows[name] = np.asarray(model.inverse_transform(model.transform(X)))
+        rows[name] = np.asarray(model.inverse_transform(model.transform(head)))
     # One picture, the tiles separated by blank (NaN, drawn transparent) gaps.
     gap = max(1, min(height, width) // 8)
     picture = np.full((len(rows) * (height + gap) - gap, len(X) * (width + gap) - gap), np.nan)

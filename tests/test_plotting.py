@@ -1,5 +1,6 @@
 """skae.plotting draws what it says, in one call each."""
 
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -50,6 +51,29 @@ def test_plot_reconstructions_refuses_shapes_it_cannot_draw_by_name(images):
     with pytest.raises(ValueError, match="holds 15 pixels, but X has 16 features"):
         plot_reconstructions(pca, images, image_shape=(3, 5))
     plot_reconstructions(pca, images, image_shape=(1, 4, 4))
+
+
+def test_plot_reconstructions_refuses_bad_counts_flat_input_and_a_clashing_name(images):
+    pca = PCA(2).fit(images)
+    for n_images in (0, -1, 2.0, True):
+        with pytest.raises(
+            ValueError, match=f"n_images must be an int of at least 1, got {n_images}"
+        ):
+            plot_reconstructions(pca, images, n_images=n_images)
+    with pytest.raises(ValueError, match="X must be 2-D, one flat image per row"):
+        plot_reconstructions(pca, images[0])
+    with pytest.raises(ValueError, match="No model may be named 'original'"):
+        plot_reconstructions({"original": pca}, images)
+
+
+def test_plot_reconstructions_passes_a_data_frame_on_with_its_feature_names(images):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(images, columns=[f"pixel{i}" for i in range(16)])
+    pca = PCA(2).fit(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names"
+        ax = plot_reconstructions(pca, frame, n_images=3)
+    assert ax.get_images()[0].get_array().shape == (2 * 4 + 1, 3 * 4 + 2)
 
 
 def test_plot_embedding_refuses_nan_labels_and_labels_of_another_length(images):

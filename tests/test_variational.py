@@ -162,3 +162,17 @@ def test_sample_uses_the_fitted_code_size(bernoulli_vae):
     drawn = vae.sample(5, random_state=0)
     vae.set_params(n_components=2)  # no refit: the fitted net keeps its 4
     np.testing.assert_array_equal(vae.sample(5, random_state=0), drawn)
+
+
+def test_a_bernoulli_vae_scores_only_data_in_the_unit_interval(digits_unit_split):
+    # As fit refuses it: a Bernoulli log-likelihood of values outside [0, 1]
+    # is none (it could exceed 0 and rank an outlier above every sample).
+    X = digits_unit_split[0][:100]
+    vae = VariationalAutoencoder(
+        2, loss="bce", output_activation="sigmoid", max_iter=2, random_state=0
+    ).fit(X)
+    assert (vae.score_samples(X) <= 0).all()
+    out_of_range = r"needs X in \[0, 1\], but X has values in \[0, 16\]"
+    for method in (vae.score_samples, vae.score):
+        with pytest.raises(ValueError, match=out_of_range):
+            method(X * 16)
