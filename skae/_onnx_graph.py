@@ -114,8 +114,7 @@ def _emit_activation(graph, x, module):
 def emit_steps(graph, x, steps, output=None):
     """Write ``steps`` applied to the variable ``x``; the name of the result.
 
-    The last node writes to ``output`` when given (an Identity is added
-    if ``steps`` add no node).
+    When ``output`` is given, an Identity node copies the result to it.
     """
     for kind, *data in steps:
         if kind == "activation":

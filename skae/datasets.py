@@ -11,6 +11,7 @@ import os
 import struct
 import urllib.error
 import urllib.request
+import zipfile
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -95,10 +96,18 @@ def read_idx(path):
     return data.astype(dtype.newbyteorder("="))
 
 
-def _find_idx(folder, stem):
+def _idx_file(folder, stem):
+    """The IDX file ``stem`` in ``folder`` under any of its usual names, or None."""
     for name in (stem, stem + ".gz", stem.replace("-idx", ".idx")):
         if (folder / name).exists():
             return folder / name
+    return None
+
+
+def _find_idx(folder, stem):
+    found = _idx_file(folder, stem)
+    if found is not None:
+        return found
     raise FileNotFoundError(
         f"No MNIST file {stem}[.gz] in {folder}; expected the four standard IDX "
         f"files {sorted(MNIST_FILES.values())}."
@@ -186,15 +195,18 @@ def load_mnist(path=None, *, cache_dir=None, scale=True):
     """
     if path is None:
         folder = Path(cache_dir) if cache_dir is not None else _default_cache()
-        if not all(
-            (folder / (s + ".gz")).exists() or (folder / s).exists() for s in MNIST_FILES.values()
-        ):
+        if any(_idx_file(folder, stem) is None for stem in MNIST_FILES.values()):
             _download(folder)
         path = folder
     path = Path(path)
     if path.is_dir():
         arrays = {key: read_idx(_find_idx(path, stem)) for key, stem in MNIST_FILES.items()}
     elif path.exists():
+        if not zipfile.is_zipfile(path):  # an .npz is a zip archive
+            raise ValueError(
+                f"{path} is not an .npz archive: pass an .npz with x_train, y_train, "
+                "x_test and y_test, or the folder that holds the four IDX files."
+            )
         with np.load(path) as npz:
             missing = {"x_train", "y_train", "x_test", "y_test"} - set(npz.files)
             if missing:
@@ -209,6 +221,9 @@ def load_mnist(path=None, *, cache_dir=None, scale=True):
         raise FileNotFoundError(f"No MNIST data at {path}.")
     image_shape = _image_shape(arrays["X_train"], path)
     for split in ("train", "test"):
+        n_images, n_labels = len(arrays[f"X_{split}"]), len(arrays[f"y_{split}"])
+        if n_images != n_labels:
+            raise ValueError(f"{path} holds {n_images} {split} images but {n_labels} labels.")
         images = arrays[f"X_{split}"].reshape(len(arrays[f"X_{split}"]), -1)
         arrays[f"X_{split}"] = images.astype(np.float32) / 255 if scale else images
         arrays[f"y_{split}"] = arrays[f"y_{split}"].astype(np.int64)

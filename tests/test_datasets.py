@@ -82,6 +82,35 @@ def test_load_mnist_offline_gives_a_clear_error(tmp_path, monkeypatch):
     assert not list((tmp_path / "cache").glob("*.part"))
 
 
+def test_a_cache_holding_the_files_under_dotted_names_is_not_downloaded_again(
+    tmp_path, monkeypatch
+):
+    # load_mnist(folder) reads train-images.idx3-ubyte and the like: so does
+    # load_mnist(cache_dir=folder), without a download.
+    arrays = _fake_mnist(np.random.RandomState(2))
+    for key, stem in datasets.MNIST_FILES.items():
+        _write_idx(tmp_path / stem.replace("-idx", ".idx"), arrays[key])
+
+    def no_download(folder):
+        raise AssertionError(f"downloaded into {folder}")
+
+    monkeypatch.setattr(datasets, "_download", no_download)
+    data = load_mnist(cache_dir=tmp_path, scale=False)
+    np.testing.assert_array_equal(data.y_test, arrays["y_test"])
+
+
+def test_load_mnist_names_a_file_that_is_no_npz_and_mismatched_counts(tmp_path):
+    idx = _write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((2, 28, 28)), compress=True)
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz is not an .npz archive"):
+        load_mnist(idx)
+    arrays = _fake_mnist(np.random.RandomState(3))
+    arrays["y_train"] = arrays["y_train"][:-1]
+    path = tmp_path / "mnist.npz"
+    np.savez(path, **{k.lower(): v.astype(np.uint8) for k, v in arrays.items()})
+    with pytest.raises(ValueError, match="mnist.npz holds 5 train images but 4 labels"):
+        load_mnist(path)
+
+
 def test_sine_mixtures_span_the_sine_basis():
     X, coef = make_sine_mixtures(50, n_points=30, random_state=0)
     assert X.shape == (50, 30) and coef.shape == (50, 2)
