@@ -140,7 +140,8 @@ def search(minutes, workers, sample_seed, limit=None):
     jobs = ((name, params, data) for name, params in draw_configurations(sample_seed))
     context = multiprocessing.get_context("spawn")
     with context.Pool(workers, initializer=one_thread) as pool:
-        pending = [pool.apply_async(score_configuration, (next(jobs),)) for _ in range(workers)]
+        first = workers if limit is None else min(workers, limit)
+        pending = [pool.apply_async(score_configuration, (next(jobs),)) for _ in range(first)]
         while pending:
             done = pending.pop(0).get()
             results.append(done)

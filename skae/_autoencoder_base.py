@@ -7,6 +7,7 @@ provides ``fit``, ``partial_fit``, ``transform``, ``inverse_transform`` and
 a per-sample score (``_sample_scores``, also the validation score).
 """
 
+import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral
 
@@ -21,7 +22,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._blocks import (
     INFERENCE_DTYPES,
+    in_unit_interval,
     summed_duplicates,
+    value_range,
     weighted_centred_squares,
     weighted_moments,
 )
@@ -235,15 +238,11 @@ class BaseAutoencoder(
                 "loss='bce' needs reconstructions in [0, 1]: set "
                 "output_activation='sigmoid' (or use loss='mse')."
             )
-        self._check_unit_interval(X, "Scale it first (e.g. MinMaxScaler) or use loss='mse'.")
-
-    @staticmethod
-    def _check_unit_interval(X, advice):
-        values = X.data if sp.issparse(X) else X
-        if values.size and (values.min() < 0 or values.max() > 1):
+        if not in_unit_interval(X):
+            low, high = value_range(X)
             raise ValueError(
-                "loss='bce' needs X in [0, 1], but X has values in "
-                f"[{values.min():.4g}, {values.max():.4g}]. {advice}"
+                f"loss='bce' needs X in [0, 1], but X has values in [{low:.4g}, {high:.4g}]. "
+                "Scale it first (e.g. MinMaxScaler) or use loss='mse'."
             )
 
     def _image_shape(self):
@@ -415,7 +414,9 @@ class BaseAutoencoder(
         p(z))``, with the KL in closed form and the expectation estimated
         from 16 draws of z per sample; the draws are the same fixed
         standard-normal noise for every sample, so the result is
-        deterministic and does not depend on the other rows of ``X``.
+        deterministic and does not depend on the other rows of ``X``. With
+        ``loss="bce"`` its likelihood is Bernoulli: values of ``X`` outside
+        [0, 1] are clipped to it, with a warning.
 
         Parameters
         ----------
@@ -433,10 +434,32 @@ class BaseAutoencoder(
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         if self._score_uses_loss and self.loss == "bce":
-            # A Bernoulli likelihood of values outside [0, 1] is no
-            # likelihood: it can even exceed 0, ranking outliers first.
-            self._check_unit_interval(X, "Scale it as the training data was.")
+            X = self._clipped_to_unit_interval(X)
         return self._infer(self._sample_scores, X)
+
+    @staticmethod
+    def _clipped_to_unit_interval(X):
+        """``X`` for a Bernoulli likelihood: values outside [0, 1] clipped, with a warning.
+
+        Such a "likelihood" is none (it can exceed 0 and rank an outlier
+        first); held-out rows scaled like the training rows can still fall
+        just outside (a MinMaxScaler fitted on other rows).
+        """
+        if in_unit_interval(X):
+            return X
+        low, high = value_range(X)
+        warnings.warn(
+            f"loss='bce' scores X in [0, 1], but X has values in [{low:.4g}, {high:.4g}]: "
+            "they are clipped to [0, 1]. Scale X as the training data was "
+            "(MinMaxScaler(clip=True) clips for you).",
+            UserWarning,
+            stacklevel=3,
+        )
+        if sp.issparse(X):
+            X = X.copy()
+            np.clip(X.data, 0, 1, out=X.data)
+            return X
+        return np.clip(X, 0, 1)
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples` (higher is better).

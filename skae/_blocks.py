@@ -13,8 +13,10 @@ __all__ = [
     "BLOCK_BYTES",
     "INFERENCE_DTYPES",
     "all_finite",
+    "in_unit_interval",
     "row_blocks",
     "summed_duplicates",
+    "value_range",
     "weighted_centred_squares",
     "weighted_moments",
 ]
@@ -185,3 +187,25 @@ def all_finite(array):
     return all(
         np.isfinite(array[rows]).all() for rows in row_blocks(len(array), _row_nbytes(array))
     )
+
+
+def value_range(X):
+    """``(min, max)`` of the entries a dense or sparse ``X`` stores; None if empty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae._blocks import value_range
+    >>> value_range(np.array([[0.5, -1.0], [2.0, 0.0]])), value_range(np.empty((0, 2)))
+    ((-1.0, 2.0), None)
+    """
+    values = X.data if sp.issparse(X) else X
+    if not values.size:
+        return None
+    return float(values.min()), float(values.max())
+
+
+def in_unit_interval(X):
+    """Whether every entry a dense or sparse ``X`` stores lies in [0, 1] (True if none)."""
+    extent = value_range(X)
+    return extent is None or (extent[0] >= 0 and extent[1] <= 1)

@@ -57,8 +57,8 @@ def divergence_message(diverged, phase, X, params):
             )
         )
     pretrain_rate = params.get("pretrain_learning_rate_init")
-    pretrained = params.get("pretrain_max_iter", 0) > 0 and pretrain_rate is not None
-    if pretrained and phase.learning_rate_param == "learning_rate_init":
+    pretrained = phase.after_pretraining and params.get("pretrain_max_iter", 0) > 0
+    if pretrained and pretrain_rate is not None and params["solver"] != "lbfgs":
         # Pretraining ended with finite, perhaps huge, weights that the
         # main phase then starts from.
         causes.append(

@@ -39,6 +39,7 @@ from ._layers import (
     seeded_global_generators,
 )
 from ._optim import (
+    LBFGS_STEP,
     LEARNING_RATE_SCHEDULES,
     SOLVERS,
     make_optimizer,
@@ -209,6 +210,8 @@ class Phase:
     name: str = ""  # prefix of verbose lines and of messages
     # What loss_fn draws its noise from (see fit_module's noise_generators).
     noise_generator: torch.Generator = None
+    # Whether pretraining ran before this phase, in the same call.
+    after_pretraining: bool = False
     learning_rate_param: str = "learning_rate_init"
 
 
@@ -285,6 +288,7 @@ class TorchEstimator:
                 if not continuing:
                     pretrained = self._pretrain(net, data, order_generator, noise_generator)
                     data.attributes.update(pretrained)
+                    phase.after_pretraining = True
             except KeyboardInterrupt as interrupt:
                 return None, interrupt  # nothing goes on to the next phase
             return self._train_main_phase(
@@ -297,10 +301,13 @@ class TorchEstimator:
         """Step 4: the main phase; returns (fitted attributes or None, interrupt or None)."""
         if optimizer_state is not None:
             phase.optimizer.load_state_dict(optimizer_state)
-        if not incremental and not isinstance(phase.optimizer, torch.optim.LBFGS):
+        if isinstance(phase.optimizer, torch.optim.LBFGS):
+            # Its line search scales a unit step, whatever a stored state
+            # says (models saved by earlier versions stored learning_rate_init).
+            set_learning_rate(phase.optimizer, LBFGS_STEP)
+        elif not incremental:
             # Every fit starts from learning_rate_init (as sklearn's MLP);
             # partial_fit goes on with the rate an "adaptive" schedule left.
-            # L-BFGS keeps its unit step, which its line search scales.
             set_learning_rate(phase.optimizer, self.learning_rate_init)
         n_epochs_before, interrupt = phase.history.n_epochs, None
         try:

@@ -157,9 +157,7 @@ def seeded_global_generators(seed, device):
     generator is forked too.
     """
     device = torch.device(device)
-    devices = []
-    if device.type == "cuda":
-        devices = [torch.cuda.current_device() if device.index is None else device.index]
+    devices = [_cuda_index(device)] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
         torch.default_generator.manual_seed(seed)
         for index in devices:
@@ -169,12 +167,19 @@ def seeded_global_generators(seed, device):
 
 
 def global_generators(device):
-    """The global torch generators that modules on ``device`` draw from (a tuple)."""
+    """The global torch generators that modules on ``device`` draw from (a tuple).
+
+    The CPU's, and on a GPU the device's; not an MPS device's, which
+    ``torch.random.fork_rng`` does not fork either.
+    """
     device = torch.device(device)
     if device.type != "cuda":
         return (torch.default_generator,)
-    index = torch.cuda.current_device() if device.index is None else device.index
-    return (torch.default_generator, torch.cuda.default_generators[index])
+    return (torch.default_generator, torch.cuda.default_generators[_cuda_index(device)])
+
+
+def _cuda_index(device):
+    return torch.cuda.current_device() if device.index is None else device.index
 
 
 def mask_noise(X, level, generator):

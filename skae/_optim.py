@@ -6,6 +6,7 @@ import torch
 from torch.optim.adam import adam
 
 __all__ = [
+    "LBFGS_STEP",
     "LEARNING_RATE_SCHEDULES",
     "SOLVERS",
     "CosineSchedule",
@@ -20,6 +21,7 @@ __all__ = [
 SOLVERS = ("adam", "adamw", "sgd", "rmsprop", "lbfgs")
 LEARNING_RATE_SCHEDULES = ("plateau", "constant", "adaptive", "cosine")
 LBFGS_ITERATIONS_PER_EPOCH = 20
+LBFGS_STEP = 1.0  # the step its line search starts from (torch's default)
 # sklearn's "adaptive" schedule: divide by 5 on a plateau, stop below 1e-6.
 ADAPTIVE_FACTOR = 5.0
 ADAPTIVE_MIN_LEARNING_RATE = 1e-6
@@ -53,7 +55,10 @@ def make_optimizer(solver, parameters, learning_rate):
         # limited to a single iteration. Like sklearn's MLP, L-BFGS ignores
         # the learning rate: the strong Wolfe line search sets every step.
         return torch.optim.LBFGS(
-            parameters, lr=1.0, max_iter=LBFGS_ITERATIONS_PER_EPOCH, line_search_fn="strong_wolfe"
+            parameters,
+            lr=LBFGS_STEP,
+            max_iter=LBFGS_ITERATIONS_PER_EPOCH,
+            line_search_fn="strong_wolfe",
         )
     raise ValueError(f"Unknown solver {solver!r}; expected one of {SOLVERS}.")
 

@@ -10,9 +10,9 @@ mirrored decoder layer for the MLP autoencoders (Hinton & Salakhutdinov
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import scipy.sparse as sp
 import torch.nn.functional as F
 
+from ._blocks import in_unit_interval
 from ._estimator import Phase
 from ._layers import mask_noise
 from ._optim import make_optimizer
@@ -91,8 +91,7 @@ def _code_loss(inputs):
     """The reconstruction loss of a layer whose input is ``inputs``."""
     # Pixels and sigmoid codes are probabilities: cross-entropy, as in
     # Vincent et al.; anything else: squared error.
-    values = inputs.data if sp.issparse(inputs) else inputs
-    use_bce = values.size == 0 or (values.min() >= 0 and values.max() <= 1)
+    use_bce = in_unit_interval(inputs)
 
     def loss(module, logits, clean, weights):
         if use_bce:

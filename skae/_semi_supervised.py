@@ -15,10 +15,10 @@ pass through the net serves the classification and the other terms.
 import dataclasses
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 
+from ._blocks import in_unit_interval
 from ._penalties import weighted_mean
 from ._tensors import Rows
 
@@ -78,7 +78,7 @@ def paired_arrays(X, sample_weight, labelled_arrays):
 def semi_supervised_phase(estimator, phase, data, seed, incremental, noise_generator):
     """``phase`` (the supervised fine-tuning) with the unlabelled rows in its loss."""
     # Pixels are probabilities: cross-entropy, as in pretraining.
-    use_bce = _in_unit_interval(data.X)
+    use_bce = in_unit_interval(data.X)
     if phase.val_sources is None and data.arrays[0] is data.X:
         # Every row labelled and trained on: the supervised phase's batches,
         # one noisy pass for every term (pairing would pair each row with itself).
@@ -98,12 +98,6 @@ def semi_supervised_phase(estimator, phase, data, seed, incremental, noise_gener
         sources=estimator._sources(arrays, device),
         config=config,
     )
-
-
-def _in_unit_interval(values):
-    """Whether all entries of a dense or sparse array lie in [0, 1]."""
-    values = values.data if sp.issparse(values) else values
-    return values.size == 0 or (values.min() >= 0 and values.max() <= 1)
 
 
 def _loss_function(estimator, use_bce, noise_generator, paired):

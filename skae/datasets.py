@@ -118,7 +118,7 @@ def _download(folder):
     folder.mkdir(parents=True, exist_ok=True)
     for stem in MNIST_FILES.values():
         target = folder / (stem + ".gz")
-        if target.exists():
+        if _idx_file(folder, stem) is not None:  # there under one of its names
             continue
         partial = target.with_suffix(".gz.part")
         try:

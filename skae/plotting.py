@@ -8,6 +8,7 @@ works in a notebook cell and composes into bigger figures.
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 
 __all__ = ["plot_embedding", "plot_loss_curve", "plot_reconstructions"]
 
@@ -98,7 +99,7 @@ def plot_reconstructions(models, X, *, n_images=8, image_shape=None, ax=None, cm
     # The first rows as given (a DataFrame keeps the feature names the
     # models were fitted with), and as pixels.
     head = X[:n_images]
-    X = np.asarray(head)
+    X = head.toarray() if sp.issparse(head) else np.asarray(head)
     if X.ndim != 2:
         raise ValueError(
             f"X must be 2-D, one flat image per row; got an array of shape {X.shape}."

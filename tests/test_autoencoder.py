@@ -187,6 +187,14 @@ def test_lbfgs_does_not_use_learning_rate_init(digits_unit_split):
     assert fits[0].loss_curve_ == fits[1].loss_curve_ == fits[2].loss_curve_
     continued = clone(fits[0]).partial_fit(X)
     assert continued.loss_curve_ == fits[0].loss_curve_[:1]
+    # A stored state with another rate (as models saved by earlier versions hold)
+    # continues from the unit step too.
+    for state in (fits[0]._optimizer_state[1], continued._optimizer_state[1]):
+        state["param_groups"][0]["lr"] = 0.003
+    fits[0].set_params(warm_start=True).fit(X)
+    continued.partial_fit(X)
+    for model in (fits[0], continued):
+        assert model._optimizer_state[1]["param_groups"][0]["lr"] == 1.0
 
 
 def test_fitted_attributes(digits_unit_split):

@@ -411,6 +411,12 @@ def test_divergence_after_pretraining_at_a_huge_rate_names_that_rate(data):
     with pytest.raises(FloatingPointError, match="diverged \\(fine-tuning\\)") as error:
         classifier.fit(X, y)
     assert _first_cause(str(error.value)).startswith(f"pretrain_learning_rate_init={1e12!r} may")
+    # A warm_start fit runs no pretraining: its rate is no cause then.
+    classifier.set_params(pretrain_learning_rate_init=0.01).fit(X, y)
+    classifier.set_params(warm_start=True, learning_rate_init=1e30)
+    with pytest.raises(FloatingPointError, match="diverged") as error:
+        classifier.fit(X, y)
+    assert "pretrain_learning_rate_init" not in str(error.value)
 
 
 # ------------------------------------------------------------ continuity

@@ -66,6 +66,14 @@ def test_plot_reconstructions_refuses_bad_counts_flat_input_and_a_clashing_name(
         plot_reconstructions({"original": pca}, images)
 
 
+def test_plot_reconstructions_draws_sparse_rows(images):
+    sparse = pytest.importorskip("scipy.sparse")
+    ae = AutoencoderTransformer(2, max_iter=2, random_state=0).fit(images)
+    ax = plot_reconstructions(ae, sparse.csr_matrix(images), n_images=3)
+    picture = np.ma.filled(ax.get_images()[0].get_array(), np.nan)
+    np.testing.assert_allclose(picture[:4, :4], images[0].reshape(4, 4))
+
+
 def test_plot_reconstructions_passes_a_data_frame_on_with_its_feature_names(images):
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame(images, columns=[f"pixel{i}" for i in range(16)])
