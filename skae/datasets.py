@@ -153,7 +153,10 @@ def load_mnist(path=None, *, cache_dir=None, scale=True):
         Where downloads go; default ``$SKAE_DATA/mnist`` or
         ``~/.cache/skae/mnist``.
     scale : bool, default=True
-        Return images as float32 in [0, 1]; if False, as the raw uint8.
+        Return images as float32 in [0, 1]: 0-255 pixels (as MNIST stores
+        them) are divided by 255, and float images already in [0, 1] are
+        kept as they are. If False, the images as stored (uint8 for the IDX
+        files).
 
     Returns
     -------
@@ -165,6 +168,10 @@ def load_mnist(path=None, *, cache_dir=None, scale=True):
     ------
     OSError
         If the files are missing and cannot be downloaded (offline).
+    ValueError
+        If ``path`` is no ``.npz`` archive or lacks one of the four arrays,
+        its image and label counts differ, or, with ``scale=True``, its
+        pixels fall outside 0-255.
 
     Examples
     --------
@@ -225,9 +232,25 @@ def load_mnist(path=None, *, cache_dir=None, scale=True):
         if n_images != n_labels:
             raise ValueError(f"{path} holds {n_images} {split} images but {n_labels} labels.")
         images = arrays[f"X_{split}"].reshape(len(arrays[f"X_{split}"]), -1)
-        arrays[f"X_{split}"] = images.astype(np.float32) / 255 if scale else images
+        arrays[f"X_{split}"] = _unit_scaled(images, path) if scale else images
         arrays[f"y_{split}"] = arrays[f"y_{split}"].astype(np.int64)
     return Bunch(**arrays, image_shape=image_shape)
+
+
+def _unit_scaled(images, path):
+    """``images`` as float32 in [0, 1]: 0-255 pixels divided by 255, [0, 1] floats as they are.
+
+    A float archive saved after scaling (``x / 255``) must not be divided
+    again; pixels outside 0-255 are no 8-bit image that the rule could scale.
+    """
+    low, high = (float(images.min()), float(images.max())) if images.size else (0.0, 0.0)
+    if low < 0 or high > 255:
+        raise ValueError(
+            f"{path} holds pixel values from {low:g} to {high:g}: MNIST images are "
+            "0-255 (uint8) or already scaled to [0, 1]."
+        )
+    already_scaled = np.issubdtype(images.dtype, np.floating) and high <= 1
+    return images.astype(np.float32) if already_scaled else images.astype(np.float32) / 255
 
 
 def _image_shape(images, path):

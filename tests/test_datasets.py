@@ -111,6 +111,22 @@ def test_load_mnist_names_a_file_that_is_no_npz_and_mismatched_counts(tmp_path):
         load_mnist(path)
 
 
+def test_load_mnist_scales_0_255_pixels_once_and_refuses_other_ranges(tmp_path):
+    rng = np.random.RandomState(4)
+    pixels = rng.randint(0, 256, size=(5, 28, 28)).astype(np.uint8)
+    labels = np.arange(5)
+    path = tmp_path / "mnist.npz"
+    for stored in (pixels, pixels.astype(np.float64), pixels / 255.0):
+        np.savez(path, x_train=stored, y_train=labels, x_test=stored, y_test=labels)
+        data = load_mnist(path)
+        assert data.X_train.dtype == np.float32
+        np.testing.assert_allclose(data.X_train, pixels.reshape(5, -1) / 255, rtol=1e-6)
+    np.savez(path, x_train=pixels - 1.0, y_train=labels, x_test=pixels, y_test=labels)
+    with pytest.raises(ValueError, match="mnist.npz holds pixel values from -1 to 254"):
+        load_mnist(path)
+    assert load_mnist(path, scale=False).X_train.min() == -1
+
+
 def test_sine_mixtures_span_the_sine_basis():
     X, coef = make_sine_mixtures(50, n_points=30, random_state=0)
     assert X.shape == (50, 30) and coef.shape == (50, 2)
