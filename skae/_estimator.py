@@ -272,7 +272,9 @@ class TorchEstimator:
         if continuing:
             self._check_net_parameters_unchanged(incremental)
             net, device, history, optimizer_state, seed = self._resumed_training_state(seed)
-            if not incremental:  # a warm_start fit runs its own stopping rule
+            # A warm_start fit runs its own stopping rule; a partial_fit
+            # continues the one before unless that measured validation scores.
+            if not incremental or history.reference_is_validation_score:
                 history.restart_stopping_rule()
         else:
             device = resolve_device(self.device)

@@ -64,6 +64,9 @@ class History:
     # as an improvement: progress is measured from there, not from the
     # previous epoch, so slow steady progress is not a stall.
     improvement_reference: float = -math.inf
+    # Whether that reference is a validation score rather than a negated
+    # loss: a partial_fit, which measures its loss, must not compare with it.
+    reference_is_validation_score: bool = False
     n_epochs: int = 0
     n_samples_seen: int = 0
     plateau_reductions: int = 0  # of the current call
@@ -73,7 +76,9 @@ class History:
         """Forget the stall count and the improvements of earlier calls.
 
         A ``warm_start`` fit draws a new validation split (or none): scores
-        of another split, or a loss where a score was, are no reference.
+        of another split, or a loss where a score was, are no reference. A
+        ``partial_fit`` after a validated call measures its loss, which is
+        no progress against a score either.
         """
         self.best_validation_score = -math.inf
         self.improvement_reference = -math.inf
@@ -327,6 +332,7 @@ def _record_epoch(history, loss, score, n_samples, tol):
     history.best_loss = min(history.best_loss, loss)
     if _improves(value, history.improvement_reference, tol):
         history.improvement_reference = value
+        history.reference_is_validation_score = score is not None
         history.no_improvement_count = 0
     else:
         history.no_improvement_count += 1

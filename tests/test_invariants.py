@@ -434,6 +434,23 @@ def test_warm_start_and_partial_fit_continue_training(estimator, data):
     assert estimator.n_iter_ == 9 and estimator.t_ == 9 * X.shape[0]
 
 
+def test_partial_fit_after_a_validated_fit_measures_progress_on_its_loss(estimator, data):
+    # The fit's last reference is a validation score (an accuracy, an ELBO);
+    # partial_fit holds nothing out and measures its loss, which compared
+    # with that score was a stall at every call: the rate fell by 5 every
+    # n_iter_no_change + 1 calls while the loss still fell.
+    X, y = data
+    estimator.set_params(early_stopping=True, n_iter_no_change=3).fit(X, y)
+    for _ in range(3):
+        estimator.partial_fit(X, y)
+    losses = estimator.loss_curve_[-3:]
+    # At tol=0 the reference is the best loss of the three calls, and the
+    # stall count the calls since it.
+    best = int(np.argmin(losses))
+    assert estimator._history.improvement_reference == -losses[best]
+    assert estimator._history.no_improvement_count == 2 - best
+
+
 def net_changing_parameters(estimator):
     """Other values of parameters the estimator's net is built from."""
     sizes = tuple(5 for _ in estimator.hidden_layer_sizes) or (5,)
