@@ -255,8 +255,9 @@ class BaseAutoencoder(
         return summed_duplicates(X)
 
     def _fit_data(self, X, y, sample_weight, *, continuing, incremental, classes):
-        X = check_float32_range(self._validate_X(X, reset=not continuing))
+        X = self._validate_X(X, reset=not continuing)
         X, sample_weight = drop_zero_weights(X, sample_weight)
+        X = check_float32_range(X)
         self._check_settings(X)
         attributes = {"n_components_": self.n_components}
         if not continuing:  # a continued fit keeps the centre its weights learned around

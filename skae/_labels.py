@@ -6,7 +6,7 @@ from numbers import Real
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 
-from ._estimator import FitData, drop_zero_weights
+from ._estimator import FitData, check_float32_range, drop_zero_weights
 from ._tensors import Rows, shareable
 
 __all__ = [
@@ -138,6 +138,7 @@ def labelled_fit_data(
     """
     n_rows = X.shape[0]
     X, sample_weight, y = drop_zero_weights(X, sample_weight, y)
+    check_float32_range(X)
     labelled = labelled_mask(y, unlabeled, zero_weights_dropped=X.shape[0] < n_rows)
     check_label_types(y[labelled], "y")
     check_classification_targets(y[labelled])

@@ -15,7 +15,6 @@ from ._estimator import (
     TRAINING_PARAMETER_CONSTRAINTS,
     TorchEstimator,
     as_layer_sizes,
-    check_float32_range,
     store_parameters,
 )
 from ._labels import check_unlabeled_marker, labelled_fit_data
@@ -380,7 +379,6 @@ default="plateau"
             self, X, y, reset=not continuing, accept_sparse="csr", dtype=INFERENCE_DTYPES
         )
         X = summed_duplicates(X)
-        check_float32_range(X)
         n_layers = len(as_layer_sizes(self.hidden_layer_sizes))
         corruption_levels(self.corruption_levels, n_layers)
         fitted_classes = self.classes_ if continuing else None

@@ -57,6 +57,7 @@ def data(digits_raw):
 def test_zero_weight_rows_leave_no_trace(estimator, data):
     X, y, weights = data
     garbage = np.random.RandomState(1).uniform(-50, 50, size=(30, X.shape[1]))
+    garbage[0, 5] = 1e39  # beyond float32: refused in a weighted row, not in a dropped one
     X_more = np.vstack([X[:60], garbage, X[60:]])
     y_more = np.concatenate([y[:60], np.zeros(30, dtype=y.dtype), y[60:]])
     w_more = np.concatenate([weights[:60], np.zeros(30), weights[60:]])
