@@ -436,10 +436,13 @@ class TorchEstimator:
                 stratify=data.stratify,
             )
         except ValueError as error:
+            # A classifier (data.stratify) holds out labelled rows only.
+            classified = data.stratify is not None
             raise ValueError(
                 f"early_stopping=True cannot hold out validation_fraction="
-                f"{self.validation_fraction} of the training samples (n_samples={n_samples})"
-                + (" with every class in both parts" if data.stratify is not None else "")
+                f"{self.validation_fraction} of the {'labelled ' if classified else ''}"
+                f"training samples (n_samples={n_samples})"
+                + (" with every class in both parts" if classified else "")
                 + ": use more samples, another validation_fraction, or "
                 "early_stopping=False."
             ) from error

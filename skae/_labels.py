@@ -24,7 +24,8 @@ def check_unlabeled_marker(unlabeled):
         raise ValueError(
             "unlabeled=nan cannot mark unlabelled samples: y may not contain NaN, and "
             "no label equals NaN. Mark them with a label of their own, such as -1 "
-            "(the default; with pandas, y.fillna(-1))."
+            "(the default; with pandas, y.fillna(-1), or y.astype(object).fillna(-1) "
+            "for a categorical y)."
         )
 
 
@@ -36,12 +37,32 @@ def _is_labelled(labels, unlabeled):
     return ~np.asarray(labels == unlabeled, dtype=bool).reshape(labels.shape[0])
 
 
+def _check_marker_kept_its_type(y, unlabeled):
+    """Refuse string ``y`` holding a numeric marker turned into a string.
+
+    ``np.asarray(["cat", -1])`` is ``["cat", "-1"]``: the rows the user
+    marked would silently make a class "-1" (scikit-learn's
+    ``SelfTrainingClassifier`` refuses string ``y`` for this reason).
+    """
+    if y.dtype.kind not in "US" or isinstance(unlabeled, str | bytes | None):
+        return
+    as_text = str(unlabeled).encode() if y.dtype.kind == "S" else str(unlabeled)
+    if np.any(y == as_text):
+        raise ValueError(
+            f"y holds strings, among them {str(unlabeled)!r}, but unlabeled={unlabeled!r} "
+            "is a number: NumPy turns a list of strings and numbers into strings, so "
+            "these samples would make a class of their own. Pass y as an object array "
+            f"(np.asarray(y, dtype=object)) or set unlabeled={str(unlabeled)!r}."
+        )
+
+
 def labelled_mask(y, unlabeled, zero_weights_dropped=False):
     """Boolean mask of the samples whose label is not ``unlabeled``.
 
     Raises a ValueError when no sample is labelled (``zero_weights_dropped``:
     ``y`` lost its zero-weight rows first, which the message then says).
     """
+    _check_marker_kept_its_type(y, unlabeled)
     mask = _is_labelled(y, unlabeled)
     if not mask.any():
         weighted = " or has sample_weight 0" if zero_weights_dropped else ""

@@ -184,7 +184,10 @@ default="plateau"
         the default a class really called ``-1`` (e.g. labels ``{-1, 1}``)
         is not learned: pass ``unlabeled=None`` to treat every label as a
         class. NaN cannot be the marker (``y`` may not hold NaN): with
-        pandas, ``y.fillna(-1)`` marks missing labels.
+        pandas, ``y.fillna(-1)`` marks missing labels
+        (``y.astype(object).fillna(-1)`` for a categorical ``y``). A list
+        of strings and ``-1`` becomes an array of strings, refused with
+        the default marker: pass it as an object array.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the batch order, the corruption and dropout masks
         and the validation split, through private generators.

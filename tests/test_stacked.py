@@ -136,6 +136,23 @@ def test_custom_unlabeled_marker(digits_unit_stratified_split):
     assert "?" not in clf.classes_
 
 
+def test_a_numeric_marker_turned_into_a_string_is_refused(digits_unit_stratified_split):
+    # NumPy makes ["digit 3", -1] an array of strings: the marked rows would
+    # silently have made a class "-1".
+    X_train, X_test, y_train, _ = digits_unit_stratified_split
+    y = [f"digit {v}" if i < 200 else -1 for i, v in enumerate(y_train)]
+    clf = StackedAutoencoderClassifier(**FAST).fit(X_train, y_train)
+    before = clf.predict_proba(X_test)
+    for method in (clf.fit, clf.partial_fit):
+        with pytest.raises(ValueError, match=r"'-1', but unlabeled=-1 is a number"):
+            method(X_train, y)
+    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
+    as_objects = clone(clf).fit(X_train, np.asarray(y, dtype=object))
+    as_strings = clone(clf).set_params(unlabeled="-1").fit(X_train, y)
+    for fitted in (as_objects, as_strings):
+        assert fitted.classes_.tolist() == sorted({f"digit {v}" for v in y_train[:200]})
+
+
 def test_deterministic_with_random_state(digits_unit_stratified_split, fitted):
     X_train, X_test, y_train, _ = digits_unit_stratified_split
     again = clone(fitted).fit(X_train, y_train)

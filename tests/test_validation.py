@@ -175,21 +175,33 @@ def test_use_before_fit_raises_not_fitted(method):
         getattr(ae, method)(*args)
 
 
+_CLASSIFIER_HOLDING_OUT = StackedAutoencoderClassifier(
+    (4,), corruption_levels=0.1, early_stopping=True
+)
+
+
 @pytest.mark.parametrize(
-    "estimator, y",
+    "estimator, y, counted",
     [
-        (AutoencoderTransformer(2, early_stopping=True), None),
+        (AutoencoderTransformer(2, early_stopping=True), None, "training samples (n_samples=1)"),
         (
-            StackedAutoencoderClassifier((4,), corruption_levels=0.1, early_stopping=True),
+            _CLASSIFIER_HOLDING_OUT,
             np.array([0] * 59 + [1]),
+            "labelled training samples (n_samples=60)",
+        ),
+        (  # the validation rows are labelled ones: their count, not all rows'
+            _CLASSIFIER_HOLDING_OUT,
+            np.array([0] * 5 + [1] * 5 + [-1] * 50),
+            "labelled training samples (n_samples=10)",
         ),
     ],
 )
-def test_early_stopping_without_enough_samples_names_the_settings(estimator, y):
+def test_early_stopping_without_enough_samples_names_the_settings(estimator, y, counted):
     X = X_GOOD[:1] if y is None else X_GOOD
     with pytest.raises(ValueError, match="early_stopping=True cannot hold out") as error:
         estimator.fit(X, y)
     assert "validation_fraction=0.1" in str(error.value)
+    assert counted in str(error.value)
     assert "test_size" not in str(error.value)
 
 
