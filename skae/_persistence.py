@@ -23,6 +23,7 @@ import json
 import math
 import os
 import warnings
+from collections.abc import Iterable
 
 import numpy as np
 from safetensors import safe_open
@@ -211,7 +212,7 @@ def save(estimator, path):
     >>> bool(np.array_equal(loaded.transform(X), model.transform(X)))
     True
     """
-    cls, path = type(estimator), os.fspath(path)
+    cls, path = type(estimator), os.fsdecode(path)  # safetensors takes str paths only
     if not hasattr(cls, "_rebuild_net"):
         raise TypeError(f"skae.save saves skae estimators, got a {cls.__name__}.")
     if callable(getattr(estimator, "architecture", None)):
@@ -274,6 +275,8 @@ def load(path, device=None, *, trusted=()):
         checksum does not match), or has another major format version.
     TypeError
         If ``trusted`` is not a list of estimator classes.
+    IsADirectoryError, FileNotFoundError
+        If ``path`` is a folder, or no file is there.
 
     Warns
     -----
@@ -294,7 +297,7 @@ def load(path, device=None, *, trusted=()):
     >>> skae.load(path, device="cpu")
     VariationalAutoencoder(n_components=3)
     """
-    path = os.fspath(path)
+    path = os.fsdecode(path)  # safetensors takes str paths only
     metadata, arrays = _read_file(path)
     cls = _trusted_class(metadata["estimator"], trusted, path)
     try:
@@ -314,6 +317,8 @@ def _read_file(path):
     cannot parse (truncated, damaged header), that is not a skae model, of
     another major format version, or whose checksum does not match.
     """
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a folder: pass the path of a file saved by skae.save.")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No skae model file at {path}.")
     try:
@@ -354,7 +359,11 @@ def _read_file(path):
 
 def _trusted_class(name, trusted, path):
     """The estimator class ``name`` names: one of skae's or of ``trusted``."""
-    if isinstance(trusted, str | type) or not all(isinstance(cls, type) for cls in trusted):
+    if (
+        not isinstance(trusted, Iterable)
+        or isinstance(trusted, str | type)
+        or not all(isinstance(cls, type) for cls in trusted)
+    ):
         raise TypeError(
             f"trusted={trusted!r} must be a list of estimator classes (the classes "
             "themselves, not their names), such as trusted=[MyAutoencoder]."

@@ -149,6 +149,14 @@ def _label_values(scope, model):
             f"ONNX labels are int64 or strings, but classes_ holds non-integral floats "
             f"{classes[:5]}; fit on integer or string labels to export this classifier."
         )
+    # Python ints compare exactly with uint64 and float labels alike.
+    int64 = np.iinfo(np.int64)
+    outside = [c for c in classes.tolist() if not int64.min <= c <= int64.max]
+    if outside:
+        raise ValueError(
+            f"ONNX labels are int64 or strings, but classes_ holds {outside[:3]}, outside "
+            "int64's range; fit on smaller integers or on strings to export this classifier."
+        )
     return classes.astype(np.int64)
 
 

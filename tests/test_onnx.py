@@ -234,3 +234,15 @@ def test_unfitted_model_is_refused(X_unit):
         to_onnx(AutoencoderTransformer(), X_unit[:1])
     with pytest.raises(NotFittedError):
         to_onnx(StackedAutoencoderClassifier(), X_unit[:1])
+
+
+def test_labels_outside_int64_are_refused_not_wrapped(X_unit, y):
+    # uint64 labels such as hashed ids: cast to int64, 2**64 - 1 became -1.
+    big = np.array([2**64 - 1, 2**63 + 7], dtype=np.uint64)[y % 2]
+    settings = dict(hidden_layer_sizes=(8,), pretrain_max_iter=1, max_iter=1, random_state=0)
+    clf = StackedAutoencoderClassifier(**settings).fit(X_unit, big)
+    with pytest.raises(ValueError, match=r"classes_ holds \[9223372036854775815, 18446744"):
+        to_onnx(clf, X_unit[:1], options={"zipmap": False}, target_opset=TARGET_OPSET)
+    small = clf.fit(X_unit, (y % 2).astype(np.uint64) + np.uint64(2**62))  # within int64
+    predicted, _ = run(to_onnx(small, X_unit[:1], options={"zipmap": False}), X_unit)
+    np.testing.assert_array_equal(predicted, small.predict(X_unit))

@@ -9,6 +9,7 @@ versions and other skae versions are refused or warned about.
 import copy
 import dataclasses
 import json
+import os
 import pickle
 import re
 import warnings
@@ -295,7 +296,7 @@ def test_a_class_outside_the_allow_list_is_refused(data, tmp_path):
 def test_trusted_must_be_a_list_of_classes(data, tmp_path):
     path = tmp_path / "model.skae"
     skae.save(clone(ESTIMATORS["autoencoder"]).fit(data[0]), path)
-    for trusted in ("skae.AutoencoderTransformer", MAEAutoencoder, ["MAEAutoencoder"]):
+    for trusted in ("skae.AutoencoderTransformer", MAEAutoencoder, ["MAEAutoencoder"], None):
         with pytest.raises(TypeError, match="trusted=.*list of estimator classes"):
             skae.load(path, trusted=trusted)
 
@@ -329,6 +330,15 @@ def test_not_a_skae_file_is_refused(tmp_path):
         skae.load(path)
     with pytest.raises(FileNotFoundError, match="missing.skae"):
         skae.load(tmp_path / "missing.skae")
+    with pytest.raises(IsADirectoryError, match="is a folder: pass the path of a file"):
+        skae.load(tmp_path)
+
+
+def test_paths_may_be_bytes(data, tmp_path):
+    fitted = clone(ESTIMATORS["autoencoder"]).fit(data[0])
+    path = os.fsencode(tmp_path / "model.skae")
+    skae.save(fitted, path)
+    np.testing.assert_array_equal(skae.load(path).transform(data[0]), fitted.transform(data[0]))
 
 
 def test_what_save_cannot_store_is_refused_by_name(data, tmp_path):
