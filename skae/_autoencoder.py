@@ -95,7 +95,9 @@ default="plateau"
         - "cosine": annealed batch by batch from ``learning_rate_init`` to 0
           over ``max_iter`` epochs (each call to ``fit``). It usually
           reaches a lower loss for a fixed number of epochs. A stall still
-          stops training (``tol=0`` runs the whole schedule). ``partial_fit``
+          stops training (``n_iter_no_change=max_iter`` runs the whole
+          schedule), and reaching ``max_iter`` is its end, not a
+          ``ConvergenceWarning``. ``partial_fit``
           keeps the rate it finds: ``learning_rate_init`` on a first call,
           about 0 after a cosine ``fit``.
     max_iter : int, default=400
@@ -105,7 +107,7 @@ default="plateau"
     tol : float, default=5e-2
         Relative tolerance: training stalls when, for more than
         ``n_iter_no_change`` consecutive epochs, the loss (or the validation
-        score, with ``early_stopping``) has not improved by at least ``tol``
+        score, with ``early_stopping``) has not improved by more than ``tol``
         times its magnitude on its value at the last epoch that did, as in
         PyTorch's ``ReduceLROnPlateau`` (``threshold_mode="rel"``). Unlike
         ``MLPRegressor``'s absolute ``tol``, compared with the previous best

@@ -108,7 +108,9 @@ default="plateau"
         - "cosine": annealed batch by batch to 0 over ``max_iter`` epochs
           (``pretrain_max_iter`` for each pretrained layer), which usually
           gives a lower final error for a fixed number of epochs. A stall
-          still stops the phase (``tol=0`` runs the whole schedule).
+          still stops the phase (``n_iter_no_change`` at least the phase's
+          epochs runs the whole schedule), and reaching ``max_iter`` is its
+          end, not a ``ConvergenceWarning``.
     dropout : float, default=0.0
         Dropout probability of the hidden units during fine-tuning.
     input_dropout : float, default=0.0
@@ -160,7 +162,7 @@ default="plateau"
         Relative tolerance: a phase stalls when, for more than
         ``n_iter_no_change`` epochs, its loss (or the validation accuracy,
         with ``early_stopping``) has not beaten its value at the last epoch
-        that did by ``tol`` times its magnitude, as in PyTorch's
+        that did by more than ``tol`` times its magnitude, as in PyTorch's
         ``ReduceLROnPlateau`` (``MLPClassifier``'s ``tol`` is absolute, and
         compared with the previous best epoch by epoch).
     shuffle : bool, default=True

@@ -9,6 +9,7 @@ back the state of the last completed epoch and re-raises.
 """
 
 import functools
+import itertools
 import math
 import sys
 import time
@@ -304,15 +305,19 @@ def _restore(module, optimizer, snapshot):
 
 
 def _improves(value, best, tol):
-    """Whether ``value`` beats ``best`` by at least ``tol`` times ``|best|``."""
-    return math.isinf(best) or value >= best + tol * abs(best)
+    """Whether ``value`` beats ``best`` by more than ``tol`` times ``|best|``.
+
+    Strictly, as ``ReduceLROnPlateau`` and sklearn's MLP: an unchanged loss
+    (a converged L-BFGS, a loss of exactly 0) is no progress, even at tol=0.
+    """
+    return math.isinf(best) or value > best + tol * abs(best)
 
 
 def _record_epoch(history, loss, score, n_samples, tol):
     """Append one completed epoch; return whether it set a new best score.
 
     An epoch improves when its loss (or validation score) beats the value
-    at the last improvement by a fraction ``tol`` of it, as in PyTorch's
+    at the last improvement by more than a fraction ``tol`` of it, as in PyTorch's
     ``ReduceLROnPlateau`` (``threshold_mode="rel"``): a relative tolerance,
     so the rule reads the same on data of any scale, and measured from the
     last improvement, so that a loss falling slowly but steadily (by less
@@ -371,12 +376,22 @@ def _epoch_outcome(module, loss, optimizer, history, score_fn, val_sources, conf
     epoch = history.n_epochs + 1
     if not math.isfinite(loss):
         raise TrainingDiverged(epoch, "training loss", loss, current_learning_rate(optimizer))
+    # The loss is the mean of the batches' losses before their steps: the
+    # epoch's last step can break the weights with a finite loss reported.
+    if not _finite_weights(module):
+        raise TrainingDiverged(epoch, "weights", "non-finite", current_learning_rate(optimizer))
     if val_sources is None:
         return None
     score = evaluate_mean(module, score_fn, val_sources, config.weighted)
     if not math.isfinite(score):
         raise TrainingDiverged(epoch, "validation score", score, current_learning_rate(optimizer))
     return score
+
+
+def _finite_weights(module):
+    """Whether every parameter and floating buffer of ``module`` is finite."""
+    tensors = itertools.chain(module.parameters(), module.buffers())
+    return all(bool(torch.isfinite(t).all()) for t in tensors if t.is_floating_point())
 
 
 def _make_schedule(optimizer, config, n_samples):
@@ -435,9 +450,12 @@ def fit_module(
                 module, loss_fn, train_sources, optimizer, config, generator, schedule
             )
             score = _epoch_outcome(module, loss, optimizer, history, score_fn, val_sources, config)
+            # Taken before the history counts the epoch: an interrupt while
+            # copying leaves both at the epoch before.
+            epoch_end = _snapshot(module, optimizer)
             if _record_epoch(history, loss, score, train_sources[0].n_samples, config.tol):
-                best = _snapshot(module)
-            last_epoch = _snapshot(module, optimizer)
+                best = (epoch_end[0], None)  # the weights (the optimizer goes on)
+            last_epoch = epoch_end
             if config.verbose:
                 log(_epoch_line(history, loss, score, time.perf_counter() - tic))
             if _on_plateau(history, optimizer, config, log):

@@ -391,6 +391,44 @@ def test_divergence_raises_a_clear_error_naming_the_learning_rate(digits_split):
     assert not hasattr(ae, "module_")
 
 
+def test_a_last_step_that_breaks_the_weights_is_a_divergence(digits_split):
+    # One batch per epoch: the epoch's loss, taken before its only step,
+    # is finite, and that step leaves non-finite weights.
+    X = digits_split[0][:150]
+    ae = AutoencoderTransformer(2, hidden_layer_sizes=(16,), learning_rate_init=3e38,
+                                max_iter=1, random_state=0)  # fmt: skip
+    with pytest.raises(FloatingPointError, match="epoch 1: the weights became non-finite"):
+        ae.fit(X)
+    assert not hasattr(ae, "module_")
+
+
+def test_a_finished_cosine_schedule_is_no_convergence_failure(digits_unit_split):
+    # Reaching max_iter is the end of a cosine schedule: more epochs would
+    # stretch it, not finish it. L-BFGS ignores the schedule and still warns.
+    X = digits_unit_split[0][:200]
+    params = dict(n_components=2, max_iter=3, tol=0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        cosine = AutoencoderTransformer(**params, learning_rate="cosine").fit(X)
+    assert cosine.n_iter_ == 3
+    for other in (dict(learning_rate="constant"), dict(learning_rate="cosine", solver="lbfgs")):
+        with pytest.warns(ConvergenceWarning, match="maximum iterations"):
+            AutoencoderTransformer(**params, **other).fit(X)
+
+
+def test_an_unchanged_loss_is_no_progress_even_at_tol_0():
+    # Constant X, no penalty: the centred net reconstructs it exactly from
+    # the first epoch, and a loss that stays 0 is a stall (it used to run
+    # every one of max_iter epochs, then warn).
+    X = np.full((40, 3), 2.0)
+    ae = AutoencoderTransformer(1, hidden_layer_sizes=(4,), alpha=0, tol=0, n_iter_no_change=2,
+                                learning_rate="constant", max_iter=30, random_state=0)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        ae.fit(X)
+    assert ae.loss_curve_ == [0.0] * 4 and ae.n_iter_ == 4
+
+
 def test_centring_makes_the_fit_invariant_to_a_constant_offset(digits_unit_split):
     X_train, X_test, _, _ = digits_unit_split
     params = dict(n_components=8, max_iter=30, random_state=0)

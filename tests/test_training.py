@@ -8,11 +8,12 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
+import skae._training
 from skae._layers import build_initialized
 from skae._nets import MLPAutoencoder
 from skae._optim import make_optimizer
 from skae._tensors import BatchSource, predict_in_batches, resolve_device
-from skae._training import TrainingConfig, fit_module
+from skae._training import History, TrainingConfig, fit_module
 
 CPU = torch.device("cpu")
 
@@ -198,3 +199,39 @@ def test_adaptive_schedule_divides_by_five_on_plateaus_instead_of_stopping():
     )
     assert history.stopped_early and history.n_epochs == 3 + 2 * 6
     assert min(rates) == pytest.approx(0.01 / 5**6)
+
+
+def test_an_interrupt_while_an_epoch_is_saved_keeps_history_and_weights_in_step(monkeypatch):
+    # Ctrl-C while the end of epoch 2 is copied: the history must not count
+    # an epoch whose weights the interrupt throws away.
+    X, y = _regression_problem()
+    sources = (BatchSource(X, CPU), BatchSource(y, CPU))
+
+    def train(max_epochs, history=None):
+        torch.manual_seed(0)
+        module = nn.Linear(5, 1)
+        config = TrainingConfig(batch_size=32, max_epochs=max_epochs, learning_rate=0.05, tol=0.0)
+        optimizer = make_optimizer("adam", module.parameters(), 0.05)
+        generator = torch.Generator().manual_seed(0)
+        trained.append(module)
+        fit_module(module, _mse_loss, sources, optimizer, config, generator, history=history)
+
+    trained = []
+    snapshot, calls = skae._training._snapshot, {"n": 0}
+
+    def interrupting(*args):
+        calls["n"] += 1
+        if calls["n"] == 3:  # before training, after epoch 1, after epoch 2
+            raise KeyboardInterrupt
+        return snapshot(*args)
+
+    history = History()
+    monkeypatch.setattr(skae._training, "_snapshot", interrupting)
+    with pytest.raises(KeyboardInterrupt):
+        train(5, history)
+    monkeypatch.undo()
+    assert calls["n"] == 3 and history.n_epochs == 1 and len(history.loss_curve) == 1
+    train(1)
+    interrupted, one_epoch = trained
+    for p, q in zip(interrupted.parameters(), one_epoch.parameters(), strict=True):
+        assert torch.equal(p, q)
