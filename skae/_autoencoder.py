@@ -155,12 +155,13 @@ default="plateau"
         plugs in your own networks: the encoder maps (B, n_features) to
         (B, n_components), the decoder maps codes back to (B, n_features)
         reconstructions before ``output_activation`` (checked on a
-        two-row batch before training). They are built, and initialised as
-        their own code does, inside a fork of torch's random state seeded
-        from ``random_state``, and trained inside another (for
-        ``nn.Dropout`` and other global draws): the same seed gives the same
-        model, and the caller's global random state is left alone. For
-        pickling, make it a module-level function.
+        two-row float32 batch before training; their parameters, at least
+        one, must be float32, the dtype training runs in). They are built,
+        and initialised as their own code does, inside a fork of torch's
+        random state seeded from ``random_state``, and trained inside
+        another (for ``nn.Dropout`` and other global draws): the same seed
+        gives the same model, and the caller's global random state is left
+        alone. For pickling, make it a module-level function.
     image_shape : tuple of int, default=None
         ``(channels, height, width)`` (or ``(height, width)``) of the images
         whose flattened pixels (channels first, C order) are the rows of X.

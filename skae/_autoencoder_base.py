@@ -196,10 +196,17 @@ class BaseAutoencoder(
         return self._reconstruction_loss(module, logits, X_target, sample_weight)
 
     def _sample_scores(self, module, X):
-        """Score of each row (higher is better): minus its squared error."""
+        """Score of each row (higher is better): minus its squared error, in float64.
+
+        The error is squared in the units training works in (divided by
+        ``scale_``) and brought back to X's in float64: in X's units, a
+        float32 square overflows beyond about 1e19 and underflows below
+        about 1e-19, which made validation scores of such data inf or 0.
+        """
         # forward, not decode(encode()): max-unpooling needs the indices.
         reconstruction = module.output_activation(module(X))
-        return -(reconstruction - X).pow(2).mean(dim=1)
+        scaled = scaled_squared_error(reconstruction, X, module.data_scale)  # (B,)
+        return -(scaled.double() * module.data_scale.double() ** 2)
 
     # The TorchEstimator hooks, in terms of the ones above.
 

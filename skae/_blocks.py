@@ -190,19 +190,27 @@ def all_finite(array):
 
 
 def value_range(X):
-    """``(min, max)`` of the entries a dense or sparse ``X`` stores; None if empty.
+    """``(min, max)`` of the entries of a dense or sparse ``X``; None if it has none.
+
+    A sparse ``X``'s implicit zeros count, as the values they stand for.
 
     Examples
     --------
     >>> import numpy as np
+    >>> import scipy.sparse as sp
     >>> from skae._blocks import value_range
     >>> value_range(np.array([[0.5, -1.0], [2.0, 0.0]])), value_range(np.empty((0, 2)))
     ((-1.0, 2.0), None)
+    >>> value_range(sp.csr_matrix(np.array([[0.5, 0.0], [2.0, 0.0]])))
+    (0.0, 2.0)
     """
-    values = X.data if sp.issparse(X) else X
-    if not values.size:
+    if not np.prod(X.shape):
         return None
-    return float(values.min()), float(values.max())
+    if not sp.issparse(X):
+        return float(X.min()), float(X.max())
+    if X.nnz == np.prod(X.shape):  # every entry stored
+        return float(X.data.min()), float(X.data.max())
+    return float(X.data.min(initial=0)), float(X.data.max(initial=0))  # 0 is among them
 
 
 def in_unit_interval(X):

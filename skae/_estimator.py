@@ -570,6 +570,7 @@ class TorchEstimator:
         batch_size = min(source.n_samples, inference_batch_size(widest_row))
         with thread_budget(work_per_batch(module, batch_size)):
             result = predict_in_batches(functools.partial(fn, module), source, batch_size)
+        result = result.astype(dtype, copy=False)  # checked in the dtype returned
         if not all_finite(result):
             largest = largest_magnitude(X)
             raise ValueError(
@@ -578,7 +579,7 @@ class TorchEstimator:
                 f"large for {dtype} arithmetic in this model. Scale the input "
                 "first, e.g. with sklearn.preprocessing.StandardScaler."
             )
-        return result.astype(dtype, copy=False)
+        return result
 
     # -------------------------------------------------------------- pickling
 

@@ -250,10 +250,9 @@ def _user_modules(architecture, n_features, n_components):
             f"torch.nn.Module; it returned {type(pair).__name__} {pair!r:.200}."
         )
     encoder, decoder = pair
+    _check_trainable_in_float32(architecture, [*encoder.parameters(), *decoder.parameters()])
     modes = [(module, module.training) for part in pair for module in part.modules()]
-    parameter = next(encoder.parameters(), None)
-    dtype = torch.float32 if parameter is None else parameter.dtype
-    probe = torch.zeros(2, n_features, dtype=dtype)
+    probe = torch.zeros(2, n_features)  # float32, as training feeds them
     try:
         encoder.eval(), decoder.eval()
         with torch.no_grad(), thread_budget(work=0):  # two rows: one thread
@@ -263,6 +262,22 @@ def _user_modules(architecture, n_features, n_components):
         for module, training in modes:
             module.training = training
     return encoder, decoder
+
+
+def _check_trainable_in_float32(architecture, parameters):
+    """Refuse, by name, modules with nothing to train or not in float32 (training's dtype)."""
+    if not parameters:
+        raise ValueError(
+            f"architecture={architecture!r} returned an encoder and a decoder without "
+            "parameters: there is nothing to train."
+        )
+    dtypes = sorted({str(parameter.dtype) for parameter in parameters} - {"torch.float32"})
+    if dtypes:
+        raise ValueError(
+            f"architecture={architecture!r} returned modules with {', '.join(dtypes)} "
+            "parameters, but skae trains in float32 (and converts them for float64 "
+            "inference itself): build them in float32, the default, or call .float()."
+        )
 
 
 def _probe(architecture, part, module, batch, expected_shape):

@@ -267,6 +267,8 @@ def _image_shape(images, path):
     return (1, side, side)
 
 
+_FLOAT_MAX = float(np.finfo(np.float64).max)
+
 # Five points are the fewest on which sin x and sin 2x are independent (at
 # 4, sin 2x vanishes at every point of the grid).
 _SINE_PARAMETERS = {"n_points": [Interval(Integral, 5, None, closed="left")]}
@@ -303,7 +305,8 @@ def sine_basis(n_points=30):
     {
         "n_samples": [Interval(Integral, 1, None, closed="left")],
         **_SINE_PARAMETERS,
-        "coef_range": [Interval(Real, 0, None, closed="neither")],
+        # |a sin x + b sin 2x| <= 2 coef_range stays a finite float.
+        "coef_range": [Interval(Real, 0, _FLOAT_MAX / 4, closed="neither")],
         "noise": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
     },
@@ -325,7 +328,9 @@ def make_sine_mixtures(
     n_points : int, default=30
         Samples per signal, at least 5.
     coef_range : float, default=1.0
-        ``a`` and ``b`` are drawn uniformly from ``[-coef_range, coef_range]``.
+        ``a`` and ``b`` are drawn uniformly from ``[-coef_range, coef_range]``;
+        positive, and at most a quarter of the largest float64 (the
+        signals stay finite).
     noise : float, default=0.0
         Standard deviation of Gaussian noise added to every sample.
     random_state : int, RandomState instance or None, default=None

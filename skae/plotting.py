@@ -9,6 +9,10 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import Pipeline
+
+from ._estimator import TorchEstimator
 
 __all__ = ["plot_embedding", "plot_loss_curve", "plot_reconstructions"]
 
@@ -98,6 +102,8 @@ def plot_reconstructions(models, X, *, n_images=8, image_shape=None, ax=None, cm
         raise ValueError(f"n_images must be an int of at least 1, got {n_images!r}.")
     # The first rows as given (a DataFrame keeps the feature names the
     # models were fitted with), and as pixels.
+    if sp.issparse(X):
+        X = X.tocsr()  # COO, DIA and BSR matrices cannot be sliced
     head = X[:n_images]
     X = head.toarray() if sp.issparse(head) else np.asarray(head)
     if X.ndim != 2:
@@ -199,12 +205,12 @@ def plot_embedding(codes, y=None, *, ax=None, title=None, s=4, cmap=None):
             raise ValueError(
                 f"y must hold one label per code, shape ({codes.shape[0]},); got {y.shape}."
             )
-        labels = np.unique(y)
-        if y.dtype.kind in "fc" and np.isnan(y).any():
+        if any(_is_missing(label) for label in y.tolist()):
             raise ValueError(
                 "y holds NaN labels, which plot_embedding cannot colour as a class: "
                 "drop those samples, or give them a label of their own."
             )
+        labels = np.unique(y)
         for colour, label in zip(_class_colours(plt, cmap, len(labels)), labels, strict=True):
             mask = y == label
             ax.scatter(codes[mask, 0], codes[mask, 1], s=s, color=colour, label=str(label))
@@ -239,6 +245,23 @@ def _plot_scores(ax, scores, log):
     score_ax.patch.set_visible(ax.patch.get_visible())
     ax.patch.set_visible(False)
     return lines
+
+
+def _is_missing(label):
+    """Whether a label is missing: None, NaN or pandas.NA."""
+    try:
+        return label is None or bool(label != label)
+    except TypeError:  # pandas.NA: its comparisons are NA, of no truth value
+        return True
+
+
+def _why_no_curve(model):
+    """Why ``model`` has no ``loss_curve_``, and what to pass instead."""
+    if isinstance(model, Pipeline):
+        return "pass its fitted final step, plot_loss_curve(pipeline[-1])."
+    if isinstance(model, TorchEstimator | MLPClassifier | MLPRegressor):
+        return "fit it first."
+    return "plot_loss_curve draws skae's estimators and scikit-learn's MLPs, once fitted."
 
 
 def plot_loss_curve(model, *, ax=None, log=True):
@@ -287,7 +310,7 @@ def plot_loss_curve(model, *, ax=None, log=True):
     """
     plt = _pyplot()
     if not hasattr(model, "loss_curve_"):
-        raise ValueError(f"{type(model).__name__} has no loss_curve_: fit it first.")
+        raise ValueError(f"{type(model).__name__} has no loss_curve_: {_why_no_curve(model)}")
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3.5), layout="constrained")
     loss = np.asarray(model.loss_curve_, dtype=float)

@@ -442,6 +442,22 @@ def test_centring_makes_the_fit_invariant_to_a_constant_offset(digits_unit_split
     assert -shifted.score(shifted_test) == pytest.approx(-plain.score(X_test), rel=0.02)
 
 
+@pytest.mark.parametrize("factor", [1e-25, 1e20])
+def test_early_stopping_does_not_depend_on_the_units_of_x(digits_unit_split, factor):
+    # Validation errors are squared in scale_'s units and brought back in
+    # float64: in X's units float32 squares underflowed to 0 (no progress
+    # ever) or overflowed to inf (a false divergence).
+    X = digits_unit_split[0][:300]
+    params = dict(n_components=4, hidden_layer_sizes=(16,), max_iter=15, n_iter_no_change=2,
+                  early_stopping=True, random_state=0)  # fmt: skip
+    plain = AutoencoderTransformer(**params).fit(X)
+    scaled = AutoencoderTransformer(**params).fit(X * factor)
+    assert scaled.n_iter_ == plain.n_iter_
+    np.testing.assert_allclose(
+        np.array(scaled.validation_scores_) / factor**2, plain.validation_scores_, rtol=1e-5
+    )
+
+
 def test_scale_of_a_small_spread_about_a_large_mean_is_exact(digits_unit_split):
     # E[x**2] - E[x]**2 cancels here: scale_ comes from the centred squares.
     X = digits_unit_split[0][:200]

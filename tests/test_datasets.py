@@ -156,6 +156,7 @@ def test_load_mnist_takes_the_image_shape_from_the_arrays(tmp_path):
         ({"n_samples": 0}, "n_samples"),
         ({"n_samples": 3.5}, "n_samples"),
         ({"coef_range": -1.0}, "coef_range"),
+        ({"coef_range": 1e308}, "coef_range"),
         ({"noise": -1.0}, "noise"),
     ],
 )

@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
 
 from skae.plotting import plot_embedding, plot_loss_curve, plot_reconstructions  # noqa: E402
 
@@ -66,10 +67,11 @@ def test_plot_reconstructions_refuses_bad_counts_flat_input_and_a_clashing_name(
         plot_reconstructions({"original": pca}, images)
 
 
-def test_plot_reconstructions_draws_sparse_rows(images):
+@pytest.mark.parametrize("sparse_format", ["csr", "coo", "dia", "bsr"])
+def test_plot_reconstructions_draws_sparse_rows(images, sparse_format):
     sparse = pytest.importorskip("scipy.sparse")
     ae = AutoencoderTransformer(2, max_iter=2, random_state=0).fit(images)
-    ax = plot_reconstructions(ae, sparse.csr_matrix(images), n_images=3)
+    ax = plot_reconstructions(ae, sparse.csr_matrix(images).asformat(sparse_format), n_images=3)
     picture = np.ma.filled(ax.get_images()[0].get_array(), np.nan)
     np.testing.assert_allclose(picture[:4, :4], images[0].reshape(4, 4))
 
@@ -86,8 +88,12 @@ def test_plot_reconstructions_passes_a_data_frame_on_with_its_feature_names(imag
 
 def test_plot_embedding_refuses_nan_labels_and_labels_of_another_length(images):
     codes = images[:3, :2]
-    with pytest.raises(ValueError, match="NaN labels"):
-        plot_embedding(codes, [1.0, np.nan, np.nan])
+    missing = [[1.0, np.nan, np.nan], np.array(["cat", np.nan, None], dtype=object)]
+    pd = pytest.importorskip("pandas")
+    missing.append(pd.Series(["cat", None, "dog"], dtype="string"))  # pandas.NA
+    for y in missing:
+        with pytest.raises(ValueError, match="NaN labels"):
+            plot_embedding(codes, y)
     with pytest.raises(ValueError, match="one label per code, shape \\(3,\\); got \\(2,\\)"):
         plot_embedding(codes, [0, 1])
 
@@ -108,6 +114,11 @@ def test_plot_loss_curve(images):
     assert [len(line.get_xdata()) for line in lines] == [4, 4]
     with pytest.raises(ValueError, match="fit it first"):
         plot_loss_curve(AutoencoderTransformer())
+    pipeline = make_pipeline(PCA(2), AutoencoderTransformer(1, max_iter=2)).fit(images)
+    with pytest.raises(ValueError, match=r"Pipeline has no .*plot_loss_curve\(pipeline\[-1\]\)"):
+        plot_loss_curve(pipeline)
+    with pytest.raises(ValueError, match="PCA has no loss_curve_: plot_loss_curve draws skae"):
+        plot_loss_curve(PCA(2).fit(images))
 
 
 def _scatter_colours(ax):

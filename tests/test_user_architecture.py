@@ -92,6 +92,15 @@ def failing_decoder_architecture(n_features, n_components):
     return nn.Linear(n_features, n_components), nn.Linear(n_components + 3, n_features)
 
 
+def float64_architecture(n_features, n_components):
+    pair = nn.Linear(n_features, n_components), nn.Linear(n_components, n_features)
+    return tuple(module.double() for module in pair)
+
+
+def parameter_free_architecture(n_features, n_components):
+    return nn.Identity(), nn.Identity()  # with n_components == n_features
+
+
 class _DropoutBatchNormEncoder(nn.Module):
     def __init__(self, n_features, n_components):
         super().__init__()
@@ -123,6 +132,8 @@ def dropout_batch_norm_architecture(n_features, n_components):
             "decoder must map \\(2, 4\\) to \\(2, 64\\).*\\(2, 63\\)",
         ),
         (failing_decoder_architecture, "decoder must map .* it raised RuntimeError: mat1"),
+        (float64_architecture, "returned modules with torch.float64 parameters.*float32"),
+        (parameter_free_architecture, "without parameters: there is nothing to train"),
     ],
 )
 def test_a_wrong_user_architecture_is_refused_by_name(architecture, message):

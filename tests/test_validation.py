@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
@@ -142,6 +143,10 @@ def test_bce_needs_a_sigmoid_output_and_data_in_unit_interval():
         AutoencoderTransformer(loss="bce").fit(X_GOOD)
     with pytest.raises(ValueError, match=r"needs X in \[0, 1\]"):
         AutoencoderTransformer(loss="bce", output_activation="sigmoid").fit(X_GOOD * 2)
+    # A sparse X's implicit zeros are among its values, as quoted.
+    stored = sp.csr_matrix(np.array([[0.0, 0.5], [2.0, 0.0]]))
+    with pytest.raises(ValueError, match=r"X has values in \[0, 2\]"):
+        AutoencoderTransformer(1, loss="bce", output_activation="sigmoid").fit(stored)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
