@@ -206,7 +206,7 @@ class BaseAutoencoder(
         # forward, not decode(encode()): max-unpooling needs the indices.
         reconstruction = module.output_activation(module(X))
         scaled = scaled_squared_error(reconstruction, X, module.data_scale)  # (B,)
-        return -(scaled.double() * module.data_scale.double() ** 2)
+        return -(scaled.cpu().double() * float(module.data_scale) ** 2)  # MPS has no float64
 
     # The TorchEstimator hooks, in terms of the ones above.
 

@@ -507,9 +507,9 @@ class TorchEstimator:
 
     def _warn_on_stop(self, incremental):
         # A cosine schedule ends at max_iter, its rate annealed to 0: more
-        # epochs would stretch it, not finish it (L-BFGS ignores it).
-        schedule_done = self.learning_rate == "cosine" and self.solver != "lbfgs"
-        if not incremental and not self._history.stopped_early and not schedule_done:
+        # epochs would stretch it, not finish it.
+        history = self._history
+        if not incremental and not history.stopped_early and not history.schedule_completed:
             warnings.warn(
                 f"{self.solver} solver: maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet. Increase max_iter, or "

@@ -37,22 +37,25 @@ def _is_labelled(labels, unlabeled):
     return ~np.asarray(labels == unlabeled, dtype=bool).reshape(labels.shape[0])
 
 
-def _check_marker_kept_its_type(y, unlabeled):
-    """Refuse string ``y`` holding a numeric marker turned into a string.
+def _check_marker_kept_its_type(labels, unlabeled, name="y"):
+    """Refuse ``labels`` holding a numeric marker as a string, such as "-1".
 
     ``np.asarray(["cat", -1])`` is ``["cat", "-1"]``: the rows the user
     marked would silently make a class "-1" (scikit-learn's
-    ``SelfTrainingClassifier`` refuses string ``y`` for this reason).
+    ``SelfTrainingClassifier`` refuses string ``y`` for this reason). A
+    real class "-1" (labels read from a file) needs ``unlabeled=None``.
     """
-    if y.dtype.kind not in "US" or isinstance(unlabeled, str | bytes | None):
+    if labels.dtype.kind not in "USO" or isinstance(unlabeled, str | bytes | None):
         return
-    as_text = str(unlabeled).encode() if y.dtype.kind == "S" else str(unlabeled)
-    if np.any(y == as_text):
+    as_text = str(unlabeled).encode() if labels.dtype.kind == "S" else str(unlabeled)
+    if np.any(labels == as_text):
         raise ValueError(
-            f"y holds strings, among them {str(unlabeled)!r}, but unlabeled={unlabeled!r} "
-            "is a number: NumPy turns a list of strings and numbers into strings, so "
-            "these samples would make a class of their own. Pass y as an object array "
-            f"(np.asarray(y, dtype=object)) or set unlabeled={str(unlabeled)!r}."
+            f"{name} holds the string {str(unlabeled)!r}, but unlabeled={unlabeled!r} is a "
+            "number: NumPy turns a list of strings and numbers into strings, which would "
+            f"make a class {str(unlabeled)!r} of the samples marked unlabelled. Pass {name} "
+            f"as an object array (np.asarray({name}, dtype=object)), set "
+            f"unlabeled={str(unlabeled)!r} if {str(unlabeled)!r} marks unlabelled samples, "
+            f"or unlabeled=None if it is a class."
         )
 
 
@@ -120,6 +123,7 @@ def _given_classes(classes, unlabeled):
     ``classes_`` too).
     """
     classes = np.unique(check_label_types(np.asarray(classes), "classes"))
+    _check_marker_kept_its_type(classes, unlabeled, "classes")
     return classes[_is_labelled(classes, unlabeled)]
 
 

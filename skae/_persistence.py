@@ -359,11 +359,9 @@ def _read_file(path):
 
 def _trusted_class(name, trusted, path):
     """The estimator class ``name`` names: one of skae's or of ``trusted``."""
-    if (
-        not isinstance(trusted, Iterable)
-        or isinstance(trusted, str | type)
-        or not all(isinstance(cls, type) for cls in trusted)
-    ):
+    if isinstance(trusted, Iterable) and not isinstance(trusted, str | type):
+        trusted = tuple(trusted)  # a generator is read once
+    if not isinstance(trusted, tuple) or not all(isinstance(cls, type) for cls in trusted):
         raise TypeError(
             f"trusted={trusted!r} must be a list of estimator classes (the classes "
             "themselves, not their names), such as trusted=[MyAutoencoder]."

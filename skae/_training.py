@@ -9,7 +9,6 @@ back the state of the last completed epoch and re-raises.
 """
 
 import functools
-import itertools
 import math
 import sys
 import time
@@ -66,20 +65,21 @@ class History:
     # previous epoch, so slow steady progress is not a stall.
     improvement_reference: float = -math.inf
     # Whether that reference is a validation score rather than a negated
-    # loss: a partial_fit, which measures its loss, must not compare with it.
+    # loss: a later call that measures its loss must not compare with it.
     reference_is_validation_score: bool = False
     n_epochs: int = 0
     n_samples_seen: int = 0
     plateau_reductions: int = 0  # of the current call
     stopped_early: bool = False
+    # The current call ran an annealing schedule to its end (max_epochs).
+    schedule_completed: bool = False
 
     def restart_stopping_rule(self):
         """Forget the stall count and the improvements of earlier calls.
 
         A ``warm_start`` fit draws a new validation split (or none): scores
-        of another split, or a loss where a score was, are no reference. A
-        ``partial_fit`` after a validated call measures its loss, which is
-        no progress against a score either.
+        of another split, or a loss where a score was, are no reference
+        (an incremental call after a validated one measures its loss).
         """
         self.best_validation_score = -math.inf
         self.improvement_reference = -math.inf
@@ -271,9 +271,9 @@ def evaluate_mean(module, fn, sources, weighted=False, batch_size=None):
         total = total_weight = 0.0
         for start, stop, _ in batch_indices(sources[0].n_samples, batch_size, False, None):
             batch = get_batch(sources, start, stop, None)
-            values = fn(module, batch).double()
+            values = fn(module, batch).cpu().double()  # MPS has no float64
             if weighted:
-                values = values * batch[-1].double()
+                values = values * batch[-1].cpu().double()
             total += values.sum().item()
             total_weight += float(batch[-1].sum()) if weighted else stop - start
         return total / total_weight
@@ -307,8 +307,9 @@ def _restore(module, optimizer, snapshot):
 def _improves(value, best, tol):
     """Whether ``value`` beats ``best`` by more than ``tol`` times ``|best|``.
 
-    Strictly, as ``ReduceLROnPlateau`` and sklearn's MLP: an unchanged loss
-    (a converged L-BFGS, a loss of exactly 0) is no progress, even at tol=0.
+    Strictly, as ``ReduceLROnPlateau``: an unchanged loss (a converged
+    L-BFGS, a loss of exactly 0) is no progress, even at tol=0 (where
+    sklearn's MLP counts a tie as progress, and can run every epoch).
     """
     return math.isinf(best) or value > best + tol * abs(best)
 
@@ -376,10 +377,6 @@ def _epoch_outcome(module, loss, optimizer, history, score_fn, val_sources, conf
     epoch = history.n_epochs + 1
     if not math.isfinite(loss):
         raise TrainingDiverged(epoch, "training loss", loss, current_learning_rate(optimizer))
-    # The loss is the mean of the batches' losses before their steps: the
-    # epoch's last step can break the weights with a finite loss reported.
-    if not _finite_weights(module):
-        raise TrainingDiverged(epoch, "weights", "non-finite", current_learning_rate(optimizer))
     if val_sources is None:
         return None
     score = evaluate_mean(module, score_fn, val_sources, config.weighted)
@@ -388,10 +385,14 @@ def _epoch_outcome(module, loss, optimizer, history, score_fn, val_sources, conf
     return score
 
 
-def _finite_weights(module):
-    """Whether every parameter and floating buffer of ``module`` is finite."""
-    tensors = itertools.chain(module.parameters(), module.buffers())
-    return all(bool(torch.isfinite(t).all()) for t in tensors if t.is_floating_point())
+def _finite_parameters(module):
+    """Whether every parameter of ``module`` is finite (one device sync).
+
+    Parameters only: a buffer may be infinite by design (a clamp bound, a
+    mask of -inf).
+    """
+    checks = [torch.isfinite(parameter).all() for parameter in module.parameters()]
+    return not checks or bool(torch.stack(checks).all())
 
 
 def _make_schedule(optimizer, config, n_samples):
@@ -467,6 +468,13 @@ def fit_module(
         if best is not None:  # early stopping keeps the best validation epoch
             _restore(module, optimizer, best)
         module.eval()
+    # Each epoch's loss is taken before its batches' steps, so a later
+    # epoch's loss reveals weights an earlier step broke, but nothing
+    # checks the last step's: they are checked here.
+    if not _finite_parameters(module):
+        lr = current_learning_rate(optimizer)
+        raise TrainingDiverged(history.n_epochs, "weights", "non-finite", lr)
+    history.schedule_completed = schedule is not None and not history.stopped_early
     return history
 
 

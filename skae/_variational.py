@@ -31,7 +31,11 @@ _SCORE_SEED = 0
         '``loss="mse"``, of the standardised data ``X / scale_``: it differs from '
         "that of X by the constant ``n_features * log(scale_)``)"
     ),
-    score="the ELBO per sample, in nats",
+    score=(
+        'the ELBO per sample, in nats; with ``loss="mse"``, that of ``X / scale_``, '
+        "as for the loss: ``score``'s plus ``n_features * log(scale_)``, so that "
+        "early stopping reads the same whatever X's units"
+    ),
 )
 class VariationalAutoencoder(BaseAutoencoder):
     r"""Variational autoencoder: Gaussian encoder, reparameterised sampling.
@@ -280,14 +284,21 @@ class VariationalAutoencoder(BaseAutoencoder):
         elbo = self._elbo(module, X_input, X_target, eps, self.beta, standardised=True)
         return -weighted_mean(elbo, sample_weight)
 
-    def _sample_scores(self, module, X):
+    def _sample_scores(self, module, X, standardised=False):
         # The true ELBO (beta=1) with fixed draws: deterministic per sample.
         draws = torch.randn(
             (_N_SCORE_DRAWS, 1, module.n_components),
             generator=torch.Generator().manual_seed(_SCORE_SEED),
             dtype=torch.float64,
         )
-        return self._elbo(module, X, X, draws.to(device=X.device, dtype=X.dtype))
+        draws = draws.to(device=X.device, dtype=X.dtype)
+        return self._elbo(module, X, X, draws, standardised=standardised)
+
+    def _batch_scores(self, module, batch):
+        # Early stopping's score is the ELBO of X / scale_, as the loss is:
+        # its relative tol then reads the same whatever X's units (the ELBO
+        # of X moves by n_features * log(scale_)).
+        return self._sample_scores(module, batch[0], standardised=True)
 
     @validate_params(
         {

@@ -9,10 +9,6 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.pipeline import Pipeline
-
-from ._estimator import TorchEstimator
 
 __all__ = ["plot_embedding", "plot_loss_curve", "plot_reconstructions"]
 
@@ -205,10 +201,10 @@ def plot_embedding(codes, y=None, *, ax=None, title=None, s=4, cmap=None):
             raise ValueError(
                 f"y must hold one label per code, shape ({codes.shape[0]},); got {y.shape}."
             )
-        if any(_is_missing(label) for label in y.tolist()):
+        if _has_missing_labels(y):
             raise ValueError(
-                "y holds NaN labels, which plot_embedding cannot colour as a class: "
-                "drop those samples, or give them a label of their own."
+                "y holds missing labels (NaN, None or NA), which plot_embedding cannot "
+                "colour as a class: drop those samples, or give them a label of their own."
             )
         labels = np.unique(y)
         for colour, label in zip(_class_colours(plt, cmap, len(labels)), labels, strict=True):
@@ -247,21 +243,18 @@ def _plot_scores(ax, scores, log):
     return lines
 
 
+def _has_missing_labels(y):
+    """Whether ``y`` holds a missing label: NaN, or None and pandas.NA in objects."""
+    if y.dtype.kind in "fc":
+        return bool(np.isnan(y).any())
+    return y.dtype.kind == "O" and any(_is_missing(label) for label in y.tolist())
+
+
 def _is_missing(label):
-    """Whether a label is missing: None, NaN or pandas.NA."""
     try:
-        return label is None or bool(label != label)
+        return label is None or bool(label != label)  # NaN is the one unequal to itself
     except TypeError:  # pandas.NA: its comparisons are NA, of no truth value
         return True
-
-
-def _why_no_curve(model):
-    """Why ``model`` has no ``loss_curve_``, and what to pass instead."""
-    if isinstance(model, Pipeline):
-        return "pass its fitted final step, plot_loss_curve(pipeline[-1])."
-    if isinstance(model, TorchEstimator | MLPClassifier | MLPRegressor):
-        return "fit it first."
-    return "plot_loss_curve draws skae's estimators and scikit-learn's MLPs, once fitted."
 
 
 def plot_loss_curve(model, *, ax=None, log=True):
@@ -310,7 +303,11 @@ def plot_loss_curve(model, *, ax=None, log=True):
     """
     plt = _pyplot()
     if not hasattr(model, "loss_curve_"):
-        raise ValueError(f"{type(model).__name__} has no loss_curve_: {_why_no_curve(model)}")
+        raise ValueError(
+            f"{type(model).__name__} has no loss_curve_: pass a fitted estimator that "
+            "records one (skae's, or scikit-learn's MLPs with a stochastic solver); "
+            "from a Pipeline, its final step, pipeline[-1]."
+        )
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3.5), layout="constrained")
     loss = np.asarray(model.loss_curve_, dtype=float)

@@ -14,7 +14,8 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 # One torch thread, whatever the machine: tiny models run many times faster
-# on a busy 2-core machine, and results do not depend on the thread count.
+# on a busy 2-core machine, and results that depend on the thread count
+# (docs/user_guide/training.rst lists where) do not vary between machines.
 torch.set_num_threads(1)
 
 

@@ -291,6 +291,8 @@ def test_a_class_outside_the_allow_list_is_refused(data, tmp_path):
     ):
         skae.load(path)
     assert isinstance(skae.load(path, trusted=[MAEAutoencoder]), MAEAutoencoder)
+    # Any iterable of classes, a generator (read once) included.
+    assert isinstance(skae.load(path, trusted=(c for c in [MAEAutoencoder])), MAEAutoencoder)
 
 
 def test_trusted_must_be_a_list_of_classes(data, tmp_path):

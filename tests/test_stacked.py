@@ -143,14 +143,20 @@ def test_a_numeric_marker_turned_into_a_string_is_refused(digits_unit_stratified
     y = [f"digit {v}" if i < 200 else -1 for i, v in enumerate(y_train)]
     clf = StackedAutoencoderClassifier(**FAST).fit(X_train, y_train)
     before = clf.predict_proba(X_test)
-    for method in (clf.fit, clf.partial_fit):
-        with pytest.raises(ValueError, match=r"'-1', but unlabeled=-1 is a number"):
-            method(X_train, y)
+    as_text = np.asarray(y).astype(object)  # "-1" read from a file: a marker or a class?
+    for method, labels in [(clf.fit, y), (clf.partial_fit, y), (clf.fit, as_text)]:
+        with pytest.raises(ValueError, match=r"y holds the string '-1', but unlabeled=-1 is"):
+            method(X_train, labels)
+    classes = [*np.unique(y[:200]), -1]  # np.unique(y) of such a y has the same trap
+    with pytest.raises(ValueError, match=r"classes holds the string '-1'.*unlabeled=None if"):
+        clone(clf).partial_fit(X_train, np.asarray(y, dtype=object), classes=classes)
     np.testing.assert_array_equal(clf.predict_proba(X_test), before)
     as_objects = clone(clf).fit(X_train, np.asarray(y, dtype=object))
     as_strings = clone(clf).set_params(unlabeled="-1").fit(X_train, y)
     for fitted in (as_objects, as_strings):
         assert fitted.classes_.tolist() == sorted({f"digit {v}" for v in y_train[:200]})
+    as_class = clone(clf).set_params(unlabeled=None).fit(X_train, y)
+    assert "-1" in as_class.classes_.tolist()
 
 
 def test_deterministic_with_random_state(digits_unit_stratified_split, fitted):

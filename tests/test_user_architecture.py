@@ -145,6 +145,30 @@ def test_a_wrong_user_architecture_is_refused_by_name(architecture, message):
     np.testing.assert_array_equal(model.transform(X), before)
 
 
+class _ClampedEncoder(nn.Module):
+    """A linear encoder clamped below at 0, its open upper bound a buffer of +inf."""
+
+    def __init__(self, n_features, n_components):
+        super().__init__()
+        self.linear = nn.Linear(n_features, n_components)
+        self.register_buffer("low", torch.tensor(0.0))
+        self.register_buffer("high", torch.tensor(float("inf")))
+
+    def forward(self, x):
+        return torch.clamp(self.linear(x), self.low, self.high)
+
+
+def clamped_architecture(n_features, n_components):
+    return _ClampedEncoder(n_features, n_components), nn.Linear(n_components, n_features)
+
+
+def test_an_infinite_buffer_is_no_divergence():
+    # Training checks that its weights stayed finite: the parameters, not a
+    # buffer that is infinite by design.
+    model, X = _fit(clamped_architecture, 0)
+    assert model.n_iter_ == 3 and np.isfinite(model.transform(X)).all()
+
+
 def test_code_activation_follows_the_users_encoder():
     model, X = _fit(bare_parameter_architecture, 0)
     logistic = AutoencoderTransformer(

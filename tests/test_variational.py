@@ -108,6 +108,19 @@ def test_the_gaussian_vae_does_not_depend_on_the_units_of_x(digits, factor):
     )
 
 
+@pytest.mark.parametrize("factor", [16.0, 1e-3])
+def test_early_stopping_does_not_depend_on_the_units_of_x(digits, factor):
+    # The validation score is the ELBO of X / scale_, as the loss: the ELBO
+    # of X, shifted by -d log(scale_), made the relative tol stop earlier
+    # or later with X's units.
+    params = dict(n_components=3, hidden_layer_sizes=(16,), max_iter=60, early_stopping=True,
+                  n_iter_no_change=3, random_state=0)  # fmt: skip
+    plain = VariationalAutoencoder(**params).fit(digits)
+    scaled = VariationalAutoencoder(**params).fit(digits * factor)
+    assert scaled.n_iter_ == plain.n_iter_
+    np.testing.assert_allclose(scaled.validation_scores_, plain.validation_scores_, rtol=1e-5)
+
+
 def test_reproducible(digits):
     params = dict(n_components=2, hidden_layer_sizes=(8,), max_iter=3, random_state=3)
     a = VariationalAutoencoder(**params).fit(digits)
