@@ -27,7 +27,8 @@ reducers = {
     "PCA": PCA(2),
     # 64-128-64-2 encoder, mirrored decoder; the code layer is linear.
     "Autoencoder": AutoencoderTransformer(
-        2, hidden_layer_sizes=(128, 64), max_iter=100, tol=0, random_state=0
+        2, hidden_layer_sizes=(128, 64), max_iter=100, tol=0, learning_rate="cosine",
+        random_state=0,
     ),
 }
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), layout="constrained")

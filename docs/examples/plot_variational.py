@@ -25,6 +25,7 @@ vae = VariationalAutoencoder(
     loss="bce",
     max_iter=100,
     tol=0,
+    learning_rate="cosine",  # annealed over all 100 epochs
     random_state=0,
 ).fit(X_train)
 print(f"test ELBO: {vae.score(X_test):.2f} nats per digit")
