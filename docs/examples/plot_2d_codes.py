@@ -27,7 +27,11 @@ reducers = {
     "PCA": PCA(2),
     # 64-128-64-2 encoder, mirrored decoder; the code layer is linear.
     "Autoencoder": AutoencoderTransformer(
-        2, hidden_layer_sizes=(128, 64), max_iter=100, tol=0, learning_rate="cosine",
+        2,
+        hidden_layer_sizes=(128, 64),
+        max_iter=100,
+        tol=0,
+        learning_rate="cosine",
         random_state=0,
     ),
 }
