@@ -4,7 +4,8 @@ It declares the parameters, checks the settings that need the data, and
 provides ``fit``, ``partial_fit``, ``transform``, ``inverse_transform`` and
 ``score``. Variants plug in through four hooks: a net factory
 (``_build_net``), a loss term (``_loss``), a corruption (``_corrupt``) and
-a per-sample score (``_sample_scores``, also the validation score).
+a per-sample score (``_sample_scores``; the validation score is
+``_batch_scores``, the same unless a variant scores another scale).
 """
 
 import warnings

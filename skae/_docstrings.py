@@ -9,8 +9,7 @@ _FITTED_ATTRIBUTES_DOC = """\
         {loss}, with the L2 penalty ``alpha``.
     validation_scores_ : list of float or None
         With ``early_stopping``: after each epoch, the score on the
-        held-out validation split, as ``score`` defines it ({score}).
-        None otherwise.
+        held-out validation split, {validation_score}. None otherwise.
     best_validation_score_ : float or None
         Best of the last fit's ``validation_scores_``: the weights of its
         epoch are kept. A ``warm_start`` fit holds out another validation
@@ -45,13 +44,18 @@ _CENTRING_ATTRIBUTES_DOC = """\
 """
 
 
-def document_fitted_attributes(loss, score, epochs="epochs", samples_seen="", centred=True):
+def document_fitted_attributes(
+    loss, score, epochs="epochs", samples_seen="", centred=True, validation_score=None
+):
     """Class decorator: put the shared fitted attributes into the docstring.
 
     ``centred`` adds ``mean_`` and ``scale_``, which every autoencoder has.
+    ``validation_score`` says what the validation score is, where it is not
+    ``score``'s.
     """
+    validation_score = validation_score or f"as ``score`` defines it ({score})"
     text = _FITTED_ATTRIBUTES_DOC.format(
-        loss=loss, score=score, epochs=epochs, samples_seen=samples_seen
+        loss=loss, validation_score=validation_score, epochs=epochs, samples_seen=samples_seen
     )
     if centred:
         text = _CENTRING_ATTRIBUTES_DOC + text

@@ -47,16 +47,19 @@ def _check_marker_kept_its_type(labels, unlabeled, name="y"):
     """
     if labels.dtype.kind not in "USO" or isinstance(unlabeled, str | bytes | None):
         return
-    as_text = str(unlabeled).encode() if labels.dtype.kind == "S" else str(unlabeled)
-    if np.any(labels == as_text):
-        raise ValueError(
-            f"{name} holds the string {str(unlabeled)!r}, but unlabeled={unlabeled!r} is a "
-            "number: NumPy turns a list of strings and numbers into strings, which would "
-            f"make a class {str(unlabeled)!r} of the samples marked unlabelled. Pass {name} "
-            f"as an object array (np.asarray({name}, dtype=object)), set "
-            f"unlabeled={str(unlabeled)!r} if {str(unlabeled)!r} marks unlabelled samples, "
-            f"or unlabeled=None if it is a class."
-        )
+    texts = {str(unlabeled)}
+    if float(unlabeled).is_integer():  # -1.0 is written "-1" as often
+        texts.add(str(int(unlabeled)))
+    for text in sorted(texts):
+        if np.any(labels == (text.encode() if labels.dtype.kind == "S" else text)):
+            raise ValueError(
+                f"{name} holds the string {text!r}, but unlabeled={unlabeled!r} is a "
+                "number: NumPy turns a list of strings and numbers into strings, which "
+                f"would make a class {text!r} of the samples marked unlabelled. Pass "
+                f"{name} as an object array (np.asarray({name}, dtype=object)), set "
+                f"unlabeled={text!r} if {text!r} marks unlabelled samples, or "
+                "unlabeled=None if it is a class."
+            )
 
 
 def labelled_mask(y, unlabeled, zero_weights_dropped=False):

@@ -431,9 +431,11 @@ def fit_module(
 
     Returns the :class:`History`. Raises :class:`TrainingDiverged` when the
     loss or the score stops being finite (``module`` is then undefined:
-    callers train a copy). On ``KeyboardInterrupt``, module and optimizer
-    go back to the last completed epoch (the best one under early
-    stopping), ``history`` lists completed epochs only, and it re-raises.
+    callers train a copy), and when the weights it would keep are not
+    finite. On ``KeyboardInterrupt``, module and optimizer go back to the
+    last completed epoch (the best one under early stopping), ``history``
+    lists completed epochs only, and it re-raises (a TrainingDiverged if
+    that epoch's weights are not finite).
     """
     history = History() if history is None else history
     log = log or (lambda line: print(line, file=sys.stdout, flush=True))
@@ -442,7 +444,8 @@ def fit_module(
         run_epoch = functools.partial(_train_epoch_lbfgs, noise_generators=noise_generators)
     schedule = _make_schedule(optimizer, config, train_sources[0].n_samples)
     history.stopped_early, history.plateau_reductions = False, 0
-    last_epoch, best = _snapshot(module, optimizer), None
+    history.schedule_completed = False
+    last_epoch, best, interrupt = _snapshot(module, optimizer), None, None
     module.train()
     try:
         for _ in range(config.max_epochs):
@@ -461,21 +464,30 @@ def fit_module(
                 log(_epoch_line(history, loss, score, time.perf_counter() - tic))
             if _on_plateau(history, optimizer, config, log):
                 break
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as caught:  # re-raised once the kept weights are checked
         _restore(module, optimizer, last_epoch)
-        raise
+        interrupt = caught
     finally:
         if best is not None:  # early stopping keeps the best validation epoch
             _restore(module, optimizer, best)
         module.eval()
-    # Each epoch's loss is taken before its batches' steps, so a later
-    # epoch's loss reveals weights an earlier step broke, but nothing
-    # checks the last step's: they are checked here.
-    if not _finite_parameters(module):
-        lr = current_learning_rate(optimizer)
-        raise TrainingDiverged(history.n_epochs, "weights", "non-finite", lr)
+    _check_kept_weights(module, optimizer, history, interrupt)
+    if interrupt is not None:
+        raise interrupt
     history.schedule_completed = schedule is not None and not history.stopped_early
     return history
+
+
+def _check_kept_weights(module, optimizer, history, interrupt):
+    """Raise :class:`TrainingDiverged` if the weights training keeps are not finite.
+
+    Each epoch's loss is taken before its batches' steps: a later epoch's
+    loss reveals weights an earlier step broke, but nothing checks the last
+    step's, whether training ended there or an interrupt keeps that epoch.
+    """
+    if not _finite_parameters(module):
+        lr = current_learning_rate(optimizer)
+        raise TrainingDiverged(history.n_epochs, "weights", "non-finite", lr) from interrupt
 
 
 def _epoch_line(history, loss, score, seconds):

@@ -31,10 +31,11 @@ _SCORE_SEED = 0
         '``loss="mse"``, of the standardised data ``X / scale_``: it differs from '
         "that of X by the constant ``n_features * log(scale_)``)"
     ),
-    score=(
-        'the ELBO per sample, in nats; with ``loss="mse"``, that of ``X / scale_``, '
-        "as for the loss: ``score``'s plus ``n_features * log(scale_)``, so that "
-        "early stopping reads the same whatever X's units"
+    score="the ELBO per sample, in nats",
+    validation_score=(
+        "the mean ELBO per sample, in nats, of the standardised data ``X / scale_`` "
+        '(with ``loss="mse"``; as the loss): ``score`` plus ``n_features * '
+        "log(scale_)``, so that early stopping reads the same whatever X's units"
     ),
 )
 class VariationalAutoencoder(BaseAutoencoder):

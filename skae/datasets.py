@@ -227,35 +227,31 @@ def load_mnist(path=None, *, cache_dir=None, scale=True):
     else:
         raise FileNotFoundError(f"No MNIST data at {path}.")
     image_shape = _image_shape(arrays["X_train"], path)
-    if scale:
-        divisor = _pixel_divisor([arrays["X_train"], arrays["X_test"]], path)
     for split in ("train", "test"):
         n_images, n_labels = len(arrays[f"X_{split}"]), len(arrays[f"y_{split}"])
         if n_images != n_labels:
             raise ValueError(f"{path} holds {n_images} {split} images but {n_labels} labels.")
         images = arrays[f"X_{split}"].reshape(len(arrays[f"X_{split}"]), -1)
-        arrays[f"X_{split}"] = images.astype(np.float32) / divisor if scale else images
+        arrays[f"X_{split}"] = _unit_scaled(images, path) if scale else images
         arrays[f"y_{split}"] = arrays[f"y_{split}"].astype(np.int64)
     return Bunch(**arrays, image_shape=image_shape)
 
 
-def _pixel_divisor(images, path):
-    """What ``images`` (both splits) are divided by to lie in [0, 1]: 255, or 1 if already.
+def _unit_scaled(images, path):
+    """``images`` as float32 in [0, 1]: 0-255 pixels divided by 255, [0, 1] floats as they are.
 
-    Decided once for both splits: a float archive saved after scaling
-    (``x / 255``) must not be divided again. Pixels outside 0-255 (or NaN)
-    are no 8-bit image that the rule could scale.
+    Decided by each split's own values: a float archive saved after
+    scaling (``x / 255``) must not be divided again. Pixels outside 0-255
+    (or NaN) are no 8-bit image that the rule could scale.
     """
-    extents = [(np.min(split), np.max(split)) for split in images if split.size]
-    extents = np.array(extents, dtype=float).reshape(-1, 2)  # numpy's min and max keep NaN
-    low, high = float(extents[:, 0].min(initial=np.inf)), float(extents[:, 1].max(initial=-np.inf))
+    low, high = (float(np.min(images)), float(np.max(images))) if images.size else (0.0, 0.0)
     if not (low >= 0 and high <= 255):  # False for NaN too
         raise ValueError(
             f"{path} holds pixel values from {low:g} to {high:g}: MNIST images are "
             "0-255 (uint8) or already scaled to [0, 1]."
         )
-    floats = all(np.issubdtype(split.dtype, np.floating) for split in images)
-    return 1.0 if floats and high <= 1 else 255.0
+    already_scaled = np.issubdtype(images.dtype, np.floating) and high <= 1
+    return images.astype(np.float32) / (1.0 if already_scaled else 255.0)
 
 
 def _image_shape(images, path):

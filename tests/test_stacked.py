@@ -157,6 +157,8 @@ def test_a_numeric_marker_turned_into_a_string_is_refused(digits_unit_stratified
         assert fitted.classes_.tolist() == sorted({f"digit {v}" for v in y_train[:200]})
     as_class = clone(clf).set_params(unlabeled=None).fit(X_train, y)
     assert "-1" in as_class.classes_.tolist()
+    with pytest.raises(ValueError, match=r"y holds the string '-1', but unlabeled=-1.0 is"):
+        clone(clf).set_params(unlabeled=-1.0).fit(X_train, y)
 
 
 def test_deterministic_with_random_state(digits_unit_stratified_split, fitted):
