@@ -147,6 +147,8 @@ def main():
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
     (RESULTS / f"{stem}.md").write_text(table)
+    command = "python benchmarks/bn_noise_reference.py" + (" --quick" if args.quick else "")
+    print(f"Wrote {RESULTS / stem}.{{json,md}}. Reproduce with: {command} --seed {args.seed}")
 
 
 if __name__ == "__main__":

@@ -151,6 +151,7 @@ def main():
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "fit_start.md").write_text(table)
     (RESULTS / "fit_start.json").write_text(json.dumps(runs, indent=2) + "\n")
+    print(f"Wrote {RESULTS}/fit_start.{{json,md}}. Reproduce with: python benchmarks/fit_start.py")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ workers import torch once), so that the timed runs compare the searches,
 not process start-up; the warm-up's time is reported too.
 
     python benchmarks/parallel.py              # ~1 min on 2 idle cores
-    python benchmarks/parallel.py --quick      # smoke run, a few seconds
+    python benchmarks/parallel.py --quick      # smoke run: results/parallel_quick.*
 
 It prints ``uptime``'s load first and warns when the machine is busy (the
 ratio is then not meaningful); results go to
@@ -164,6 +164,8 @@ def main():
             f"threads used in fit {run['threads_in_fit']}"
         )
     command = "python benchmarks/parallel.py" + (" --quick" if args.quick else "")
+    if args.out != RESULTS:
+        command += f" --out {args.out}"
     report = {
         "load_line": load_line,
         "load": load,
@@ -183,8 +185,9 @@ def main():
     }
     print(f"ratio n_jobs=2 / n_jobs=1: {report['ratio']:.3f} (target <= {TARGET_RATIO})")
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "parallel.json").write_text(json.dumps(report, indent=1) + "\n")
-    (args.out / "parallel.md").write_text(markdown(report))
+    stem = "parallel" + ("_quick" if args.quick else "")  # a smoke run never replaces results
+    (args.out / f"{stem}.json").write_text(json.dumps(report, indent=1) + "\n")
+    (args.out / f"{stem}.md").write_text(markdown(report))
     print(f"Reproduce with: {command}")
 
 
