@@ -211,8 +211,8 @@ default="identity"
         layer and the decoder layer that mirrors it (its transpose with
         ``tied_weights``) train as a shallow autoencoder of the codes of the
         layers below it: the first layer reconstructs X with ``loss``, the
-        others their input codes (binary cross-entropy for codes in [0, 1],
-        squared error otherwise), from clean input as the whole network
+        others their input codes (binary cross-entropy for sigmoid codes,
+        ``activation="logistic"``, squared error otherwise), from clean input as the whole network
         (:class:`DenoisingAutoencoder`: from corrupted input). The code
         penalties wait for the whole network; ``sample_weight`` weighs the
         rows in both; with ``early_stopping``, pretraining does not see the

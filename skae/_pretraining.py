@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch.nn.functional as F
+from torch import nn
 
 from ._blocks import in_unit_interval
 from ._estimator import Phase
-from ._layers import mask_noise
+from ._layers import make_activation, mask_noise
 from ._optim import make_optimizer
 from ._penalties import weighted_mean
 from ._settings import corruption_levels
@@ -33,9 +34,10 @@ class LayerStack:
     reconstruction logits of that input); ``corrupt(k, batch, generator)``
     the training input of layer ``k`` made from a clean batch;
     ``input_loss(module, logits, clean, weights)``, when given, the loss of
-    layer 0 (the estimator's own reconstruction loss of raw rows). Every
-    other layer reconstructs its input with the binary cross-entropy when
-    that input lies in [0, 1] (sigmoid codes), else with the squared error.
+    layer 0 (the estimator's own reconstruction loss of raw rows; without
+    it, the binary cross-entropy for rows in [0, 1], else the squared
+    error). Every other layer reconstructs its input codes with the binary
+    cross-entropy when they are sigmoid codes, else with the squared error.
     """
 
     layer_autoencoder: Callable
@@ -87,11 +89,8 @@ def pretrain_stack(estimator, stack, X, sample_weight, order_generator, noise_ge
     return curves
 
 
-def _code_loss(inputs):
-    """The reconstruction loss of a layer whose input is ``inputs``."""
-    # Pixels and sigmoid codes are probabilities: cross-entropy, as in
-    # Vincent et al.; anything else: squared error.
-    use_bce = in_unit_interval(inputs)
+def _code_loss(use_bce):
+    """The reconstruction loss of a layer: cross-entropy of logits, or squared error."""
 
     def loss(module, logits, clean, weights):
         if use_bce:
@@ -105,7 +104,14 @@ def _code_loss(inputs):
 
 def _layer_phase(estimator, stack, k, autoencoder, inputs, sample_weight, noise_generator):
     """Layer ``k`` as a shallow autoencoder of ``inputs``."""
-    layer_loss = stack.input_loss if k == 0 and stack.input_loss else _code_loss(inputs)
+    # Pixels in [0, 1] and sigmoid codes are probabilities: cross-entropy,
+    # as in Vincent et al. Other codes get the squared error, even when
+    # their values happen to lie in [0, 1] (ReLU codes): the layer's decoder
+    # then learns the output the whole net gives it.
+    if k == 0:
+        layer_loss = stack.input_loss or _code_loss(in_unit_interval(inputs))
+    else:
+        layer_loss = _code_loss(isinstance(make_activation(estimator.activation), nn.Sigmoid))
 
     def loss_fn(module, batch):
         clean, weights = batch[0], (batch[1] if len(batch) > 1 else None)

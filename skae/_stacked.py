@@ -68,8 +68,8 @@ class StackedAutoencoderClassifier(
         Activation of the hidden layers. "logistic" is the classic SdA's;
         "relu" (``MLPClassifier``'s default) fine-tunes much faster for the
         same benefit from pretraining. Pretraining reconstructs a layer's
-        input with the binary cross-entropy when that input lies in [0, 1]
-        (pixels, sigmoid codes) and with the squared error otherwise.
+        input with the binary cross-entropy when it is pixels in [0, 1] or
+        sigmoid codes, and with the squared error otherwise.
     solver : {"adam", "adamw", "sgd", "rmsprop", "lbfgs"}, default="adam"
         Optimizer of both phases. "sgd" uses Nesterov momentum 0.9.
     alpha : float, default=0.0001
@@ -247,8 +247,8 @@ default="plateau"
         \\quad \\text{or} \\quad
         \\frac{1}{d_l} \\sum_{j=1}^{d_l} (z_j - a_j)^2,
 
-    the binary cross-entropy when the layer's input lies in [0, 1], the
-    squared error otherwise, plus the L2 penalty ``alpha``. Fine-tuning
+    the binary cross-entropy when the layer's input is X in [0, 1] or
+    sigmoid codes, the squared error otherwise, plus the L2 penalty ``alpha``. Fine-tuning
     then minimises the cross-entropy of the labelled rows, with the
     logits :math:`s_i` of row :math:`i` (the top linear layer's outputs; with
     ``dropout`` and ``input_dropout`` applied while training), its label

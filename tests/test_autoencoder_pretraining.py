@@ -10,11 +10,14 @@ import torch
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from torch.nn import functional as F
 
 import skae
 import skae._autoencoder
 from skae import AutoencoderTransformer, DenoisingAutoencoder
 from skae._estimator import TorchEstimator
+from skae._nets import MLPAutoencoder
+from skae._pretraining import LayerStack, _layer_phase
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -264,3 +267,23 @@ def test_sklearn_compatible_with_pretraining(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
+
+
+@pytest.mark.parametrize("activation, expected", [("relu", "mse"), ("logistic", "bce")])
+def test_codes_are_reconstructed_as_what_their_units_give(activation, expected):
+    # ReLU codes that happen to lie in [0, 1] are no probabilities: their
+    # layer's decoder must learn the output the whole net gives it, by the
+    # squared error. Sigmoid codes get the cross-entropy (Vincent et al.).
+    torch.manual_seed(0)
+    net = MLPAutoencoder(6, (5, 4), 2, activation, "identity")
+    stack = LayerStack(net.layer_autoencoder, net.n_layers, lambda k, x, g: x)
+    estimator = AutoencoderTransformer(2, hidden_layer_sizes=(5, 4), activation=activation)
+    codes = torch.rand(10, 5)  # in [0, 1], as either unit can give
+    layer = net.layer_autoencoder(1)
+    phase = _layer_phase(estimator, stack, 1, layer, codes.numpy(), None, None)
+    logits = layer(codes)
+    losses = {
+        "mse": (logits - codes).pow(2).mean(),
+        "bce": F.binary_cross_entropy_with_logits(logits, codes),
+    }
+    torch.testing.assert_close(phase.loss_fn(layer, (codes,)), losses[expected])
