@@ -7,7 +7,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder import AutoencoderTransformer
 from ._docstrings import document_fitted_attributes
-from ._estimator import store_parameters
+from ._estimator import _FLOAT32_MAX, store_parameters
 from ._layers import corrupt
 
 
@@ -45,10 +45,11 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         ``noise_level * N(0, 1)`` to every input (in the units of X: scale it
         first); "salt_and_pepper" sets a random fraction ``noise_level`` of
         the inputs to 0 or 1 with equal probability (for data in [0, 1]).
-    noise_level : float in [0, 1), default=0.3
-        Fraction of corrupted inputs ("masking", "salt_and_pepper") or
-        standard deviation of the noise ("gaussian"). 0 trains a plain
-        autoencoder.
+    noise_level : float, default=0.3
+        Fraction of corrupted inputs ("masking", "salt_and_pepper"), in
+        [0, 1), or standard deviation of the noise ("gaussian"), in X's
+        units, 0 or more (1 on standardised data is common). 0 trains a
+        plain autoencoder.
     **params
         Every other parameter of :class:`AutoencoderTransformer`, with the
         same meaning and default.
@@ -117,7 +118,9 @@ class DenoisingAutoencoder(AutoencoderTransformer):
     _parameter_constraints: dict = {
         **AutoencoderTransformer._parameter_constraints,
         "noise": [StrOptions({"masking", "gaussian", "salt_and_pepper"})],
-        "noise_level": [Interval(Real, 0, 1, closed="left")],
+        # A fraction below 1 for masking and salt and pepper (_check_settings);
+        # a standard deviation in X's units for Gaussian noise.
+        "noise_level": [Interval(Real, 0, _FLOAT32_MAX, closed="left")],
     }
 
     def __init__(
@@ -160,6 +163,15 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         pretrain_learning_rate_init=None,
     ):
         store_parameters(self, locals())
+
+    def _check_settings(self, X):
+        super()._check_settings(X)
+        if self.noise != "gaussian" and self.noise_level >= 1:
+            raise ValueError(
+                f"noise_level={self.noise_level!r} is the fraction of the inputs that "
+                f"noise={self.noise!r} corrupts, which must be below 1 (1 corrupts them "
+                "all). It is a standard deviation, of any size, for noise='gaussian'."
+            )
 
     def _allows_overcomplete(self):
         return self.noise_level > 0 or super()._allows_overcomplete()

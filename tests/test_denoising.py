@@ -81,11 +81,18 @@ def test_overcomplete_allowed_with_noise():
         DenoisingAutoencoder(n_components=8, noise_level=0.0, max_iter=2).fit(X)
 
 
-@pytest.mark.parametrize("noise_level", [-0.1, 1.0, 1.5])
-def test_noise_level_outside_unit_interval(noise_level):
+@pytest.mark.parametrize("noise", ["masking", "salt_and_pepper", "gaussian"])
+def test_noise_level_is_a_fraction_or_a_standard_deviation(noise):
     X = np.random.RandomState(0).rand(10, 4)
     with pytest.raises(InvalidParameterError, match="noise_level"):
-        DenoisingAutoencoder(noise_level=noise_level).fit(X)
+        DenoisingAutoencoder(noise=noise, noise_level=-0.1).fit(X)
+    for level in (1.0, 1.5):
+        model = DenoisingAutoencoder(noise=noise, noise_level=level, max_iter=2, random_state=0)
+        if noise == "gaussian":  # a standard deviation: std 1 on standardised data
+            assert model.fit(X).n_iter_ == 2
+        else:
+            with pytest.raises(ValueError, match=f"noise_level={level} is the fraction"):
+                model.fit(X)
 
 
 def test_bad_noise_name():
