@@ -55,7 +55,7 @@ from ._tensors import (
     resolve_device,
 )
 from ._threads import thread_budget, work_per_batch
-from ._training import History, TrainingConfig, TrainingDiverged, fit_module
+from ._training import History, TrainingConfig, TrainingDiverged, finite_parameters, fit_module
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _FLOAT32_TINY = float(np.finfo(np.float32).tiny)
@@ -113,6 +113,18 @@ def as_layer_sizes(value, name="hidden_layer_sizes"):
     ):
         raise ValueError(f"{name} must be an int or a sequence of positive ints, got {value!r}.")
     return tuple(int(s) for s in sizes)
+
+
+_BROKEN_EPOCH_NOTE = (
+    "skae: the last completed epoch's weights are not finite (is the learning rate "
+    "too high?): the estimator is left as it was."
+)
+
+
+def _note(error, text):
+    """Add ``text`` to ``error``'s traceback, where Python can (3.11 and later)."""
+    if hasattr(error, "add_note"):
+        error.add_note(text)
 
 
 def drop_zero_weights(X, sample_weight, *others):
@@ -317,6 +329,9 @@ class TorchEstimator:
         except KeyboardInterrupt as caught:
             if phase.history.n_epochs == n_epochs_before:
                 return None, caught
+            if not finite_parameters(phase.module):  # that epoch's last step broke them
+                _note(caught, _BROKEN_EPOCH_NOTE)
+                return None, caught
             interrupt = caught
         return self._fitted_attributes(phase, data, device), interrupt
 
@@ -483,9 +498,9 @@ class TorchEstimator:
             message = divergence_message(diverged, phase, X, self.get_params())
             raise FloatingPointError(message) from None
         except Exception as error:
-            if self.compile and hasattr(error, "add_note"):  # Python >= 3.11
-                error.add_note("skae: raised while training with compile=True; "
-                               "compile=False trains without torch.compile.")  # fmt: skip
+            if self.compile:
+                _note(error, "skae: raised while training with compile=True; "
+                             "compile=False trains without torch.compile.")  # fmt: skip
             raise
 
     def _fitted_attributes(self, phase, data, device):

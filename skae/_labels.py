@@ -1,7 +1,7 @@
 """Labels of the semi-supervised classifier, and the training data they make."""
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
@@ -48,8 +48,9 @@ def _check_marker_kept_its_type(labels, unlabeled, name="y"):
     if labels.dtype.kind not in "USO" or isinstance(unlabeled, str | bytes | None):
         return
     texts = {str(unlabeled)}
-    if float(unlabeled).is_integer():  # -1.0 is written "-1" as often
-        texts.add(str(int(unlabeled)))
+    if isinstance(unlabeled, Real) and not isinstance(unlabeled, Integral):
+        if float(unlabeled).is_integer():  # -1.0 is written "-1" as often
+            texts.add(str(int(unlabeled)))
     for text in sorted(texts):
         if np.any(labels == (text.encode() if labels.dtype.kind == "S" else text)):
             raise ValueError(

@@ -27,7 +27,14 @@ from ._optim import (
 )
 from ._tensors import batch_buffers, batch_indices, get_batch, inference_batch_size
 
-__all__ = ["History", "TrainingConfig", "TrainingDiverged", "evaluate_mean", "fit_module"]
+__all__ = [
+    "History",
+    "TrainingConfig",
+    "TrainingDiverged",
+    "evaluate_mean",
+    "finite_parameters",
+    "fit_module",
+]
 
 
 @dataclass
@@ -385,7 +392,7 @@ def _epoch_outcome(module, loss, optimizer, history, score_fn, val_sources, conf
     return score
 
 
-def _finite_parameters(module):
+def finite_parameters(module):
     """Whether every parameter of ``module`` is finite (one device sync).
 
     Parameters only: a buffer may be infinite by design (a clamp bound, a
@@ -431,11 +438,11 @@ def fit_module(
 
     Returns the :class:`History`. Raises :class:`TrainingDiverged` when the
     loss or the score stops being finite (``module`` is then undefined:
-    callers train a copy), and when the weights it would keep are not
+    callers train a copy), and when the weights it ends with are not
     finite. On ``KeyboardInterrupt``, module and optimizer go back to the
     last completed epoch (the best one under early stopping), ``history``
-    lists completed epochs only, and it re-raises (a TrainingDiverged if
-    that epoch's weights are not finite).
+    lists completed epochs only, and it re-raises (whether that epoch's
+    weights are finite, :func:`finite_parameters`, is the caller's to ask).
     """
     history = History() if history is None else history
     log = log or (lambda line: print(line, file=sys.stdout, flush=True))
@@ -445,7 +452,7 @@ def fit_module(
     schedule = _make_schedule(optimizer, config, train_sources[0].n_samples)
     history.stopped_early, history.plateau_reductions = False, 0
     history.schedule_completed = False
-    last_epoch, best, interrupt = _snapshot(module, optimizer), None, None
+    last_epoch, best = _snapshot(module, optimizer), None
     module.train()
     try:
         for _ in range(config.max_epochs):
@@ -464,30 +471,21 @@ def fit_module(
                 log(_epoch_line(history, loss, score, time.perf_counter() - tic))
             if _on_plateau(history, optimizer, config, log):
                 break
-    except KeyboardInterrupt as caught:  # re-raised once the kept weights are checked
+    except KeyboardInterrupt:
         _restore(module, optimizer, last_epoch)
-        interrupt = caught
+        raise
     finally:
         if best is not None:  # early stopping keeps the best validation epoch
             _restore(module, optimizer, best)
         module.eval()
-    _check_kept_weights(module, optimizer, history, interrupt)
-    if interrupt is not None:
-        raise interrupt
+    # Each epoch's loss is taken before its batches' steps: a later epoch's
+    # loss reveals weights an earlier step broke, but nothing checks the
+    # last step's. (After an interrupt, the caller checks the epoch it keeps.)
+    if not finite_parameters(module):
+        lr = current_learning_rate(optimizer)
+        raise TrainingDiverged(history.n_epochs, "weights", "non-finite", lr)
     history.schedule_completed = schedule is not None and not history.stopped_early
     return history
-
-
-def _check_kept_weights(module, optimizer, history, interrupt):
-    """Raise :class:`TrainingDiverged` if the weights training keeps are not finite.
-
-    Each epoch's loss is taken before its batches' steps: a later epoch's
-    loss reveals weights an earlier step broke, but nothing checks the last
-    step's, whether training ended there or an interrupt keeps that epoch.
-    """
-    if not _finite_parameters(module):
-        lr = current_learning_rate(optimizer)
-        raise TrainingDiverged(history.n_epochs, "weights", "non-finite", lr) from interrupt
 
 
 def _epoch_line(history, loss, score, seconds):

@@ -232,12 +232,12 @@ def load_mnist(path=None, *, cache_dir=None, scale=True):
         if n_images != n_labels:
             raise ValueError(f"{path} holds {n_images} {split} images but {n_labels} labels.")
         images = arrays[f"X_{split}"].reshape(len(arrays[f"X_{split}"]), -1)
-        arrays[f"X_{split}"] = _unit_scaled(images, path) if scale else images
+        arrays[f"X_{split}"] = _unit_scaled(images, path, split) if scale else images
         arrays[f"y_{split}"] = arrays[f"y_{split}"].astype(np.int64)
     return Bunch(**arrays, image_shape=image_shape)
 
 
-def _unit_scaled(images, path):
+def _unit_scaled(images, path, split):
     """``images`` as float32 in [0, 1]: 0-255 pixels divided by 255, [0, 1] floats as they are.
 
     Decided by each split's own values: a float archive saved after
@@ -247,7 +247,7 @@ def _unit_scaled(images, path):
     low, high = (float(np.min(images)), float(np.max(images))) if images.size else (0.0, 0.0)
     if not (low >= 0 and high <= 255):  # False for NaN too
         raise ValueError(
-            f"{path} holds pixel values from {low:g} to {high:g}: MNIST images are "
+            f"{path} holds {split} pixel values from {low:g} to {high:g}: MNIST images are "
             "0-255 (uint8) or already scaled to [0, 1]."
         )
     already_scaled = np.issubdtype(images.dtype, np.floating) and high <= 1

@@ -122,13 +122,13 @@ def test_load_mnist_scales_0_255_pixels_once_and_refuses_other_ranges(tmp_path):
         assert data.X_train.dtype == np.float32
         np.testing.assert_allclose(data.X_train, pixels.reshape(5, -1) / 255, rtol=1e-6)
     np.savez(path, x_train=pixels - 1.0, y_train=labels, x_test=pixels, y_test=labels)
-    with pytest.raises(ValueError, match="mnist.npz holds pixel values from -1 to 254"):
+    with pytest.raises(ValueError, match="mnist.npz holds train pixel values from -1 to 254"):
         load_mnist(path)
     assert load_mnist(path, scale=False).X_train.min() == -1
     with_nan = pixels / 255.0
     with_nan[0, 0, 0] = np.nan
     np.savez(path, x_train=pixels / 255.0, y_train=labels, x_test=with_nan, y_test=labels)
-    with pytest.raises(ValueError, match="mnist.npz holds pixel values from nan"):
+    with pytest.raises(ValueError, match="mnist.npz holds test pixel values from nan"):
         load_mnist(path)
     # Each split by its own values: splits stored differently both come out right.
     np.savez(path, x_train=pixels / 255.0, y_train=labels, x_test=pixels, y_test=labels)

@@ -169,6 +169,38 @@ def test_an_infinite_buffer_is_no_divergence():
     assert model.n_iter_ == 3 and np.isfinite(model.transform(X)).all()
 
 
+class _InterruptedOnBrokenWeights(nn.Module):
+    """A linear encoder that stops training (a user's Ctrl-C) once its weights break."""
+
+    def __init__(self, n_features, n_components):
+        super().__init__()
+        self.linear = nn.Linear(n_features, n_components)
+
+    def forward(self, x):
+        if self.training and not torch.isfinite(self.linear.weight).all():
+            raise KeyboardInterrupt
+        return self.linear(x)
+
+
+def interrupted_architecture(n_features, n_components):
+    encoder = _InterruptedOnBrokenWeights(n_features, n_components)
+    return encoder, nn.Linear(n_components, n_features)
+
+
+def test_an_interrupt_keeps_no_epoch_whose_last_step_broke_the_weights():
+    # One batch per epoch at a huge rate: epoch 1's loss is finite, its step
+    # is not, and Ctrl-C comes in epoch 2. The interrupt goes on (a search
+    # around fit stops), but the broken epoch is not kept.
+    X = load_digits().data[:150] / 16
+    model = AutoencoderTransformer(
+        4, architecture=interrupted_architecture, learning_rate_init=3e38, max_iter=5,
+        random_state=0,
+    )  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X)
+    assert not hasattr(model, "module_")
+
+
 def test_code_activation_follows_the_users_encoder():
     model, X = _fit(bare_parameter_architecture, 0)
     logistic = AutoencoderTransformer(
