@@ -41,7 +41,7 @@ from ._estimator import (
 )
 from ._layers import ACTIVATIONS
 from ._penalties import scaled_squared_error, weighted_mean
-from ._settings import check_architecture, image_shape_of
+from ._settings import check_architecture, check_count, image_shape_of
 
 # A sigmoid output starts at the logit of each feature's mean, clipped to
 # [1e-3, 1 - 1e-3]: features that are always 0 (digits' border pixels) or
@@ -224,6 +224,7 @@ class BaseAutoencoder(
     def _check_settings(self, X):
         """Checks that need the data or combine parameters."""
         n_features = X.shape[1]
+        check_count(self.n_components, "n_components", type(self).__name__)
         as_layer_sizes(self.hidden_layer_sizes)
         check_architecture(self, n_features)
         if self.n_components > n_features and not self._allows_overcomplete():

@@ -3,8 +3,18 @@
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils._param_validation import InvalidParameterError
 
 from ._estimator import as_layer_sizes
+
+
+def check_count(value, name, owner):
+    """Refuse ``True``/``False`` as a count: Python's bool passes an ``Integral`` check."""
+    if isinstance(value, bool | np.bool_):
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {owner} must be an int in the range [1, inf). "
+            f"Got {value!r} instead (a bool, not a count)."
+        )
 
 
 def image_shape_of(image_shape):

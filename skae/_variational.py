@@ -15,6 +15,7 @@ from ._docstrings import document_fitted_attributes
 from ._estimator import store_parameters
 from ._nets import GaussianAutoencoder, build_autoencoder
 from ._penalties import weighted_mean
+from ._settings import check_count
 
 # score_samples estimates E_q[log p(x|z)] with these many draws of z per
 # sample. The draws of the standard normal noise are the same for every
@@ -326,6 +327,7 @@ class VariationalAutoencoder(BaseAutoencoder):
             for binary data.
         """
         check_is_fitted(self)
+        check_count(n_samples, "n_samples", "VariationalAutoencoder.sample")
         seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
         generator = torch.Generator().manual_seed(seed)
         # The fitted code size: set_params may have changed n_components since.

@@ -238,3 +238,18 @@ def test_bad_conv_channels_are_named_as_such():
 def test_learning_rates_are_bounded_by_the_float32_maximum(estimator, name):
     with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter"):
         estimator.fit(X_GOOD, np.arange(60) % 2)
+
+
+@pytest.mark.parametrize("cls", [AutoencoderTransformer, DenoisingAutoencoder,
+                                 VariationalAutoencoder])  # fmt: skip
+def test_a_bool_is_no_count(cls):
+    # Python's bool passes an Integral check: n_components=True reached the
+    # net builder (a torch TypeError) or made a 1-D model.
+    fitted = cls(2, hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X_GOOD)
+    before = fitted.transform(X_GOOD)
+    with pytest.raises(ValueError, match="'n_components' parameter .* Got True instead"):
+        fitted.set_params(n_components=True).fit(X_GOOD)
+    np.testing.assert_array_equal(fitted.transform(X_GOOD), before)
+    if cls is VariationalAutoencoder:
+        with pytest.raises(ValueError, match="'n_samples' parameter .* Got True instead"):
+            fitted.sample(True)
