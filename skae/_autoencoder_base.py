@@ -8,12 +8,10 @@ a per-sample score (``_sample_scores``; the validation score is
 ``_batch_scores``, the same unless a variant scores another scale).
 """
 
-import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -91,10 +89,6 @@ class BaseAutoencoder(
     }
     # Whether n_components > n_features makes sense without more settings.
     _overcomplete_ok = False
-    # Whether score_samples evaluates the training loss's likelihood (the
-    # VAE's ELBO) rather than the squared error: with loss="bce" it is then
-    # defined on X in [0, 1] only, as in fit.
-    _score_uses_loss = False
 
     def __init__(
         self,
@@ -442,34 +436,12 @@ class BaseAutoencoder(
 
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        if self._score_uses_loss and self.loss == "bce":
-            X = self._clipped_to_unit_interval(X)
+        X = self._scored_input(self._validate_X(X, reset=False))
         return self._infer(self._sample_scores, X)
 
-    @staticmethod
-    def _clipped_to_unit_interval(X):
-        """``X`` for a Bernoulli likelihood: values outside [0, 1] clipped, with a warning.
-
-        Such a "likelihood" is none (it can exceed 0 and rank an outlier
-        first); held-out rows scaled like the training rows can still fall
-        just outside (a MinMaxScaler fitted on other rows).
-        """
-        if in_unit_interval(X):
-            return X
-        low, high = value_range(X)
-        warnings.warn(
-            f"loss='bce' scores X in [0, 1], but X has values in [{low:.4g}, {high:.4g}]: "
-            "they are clipped to [0, 1]. Scale X as the training data was "
-            "(MinMaxScaler(clip=True) clips for you).",
-            UserWarning,
-            stacklevel=3,
-        )
-        if sp.issparse(X):
-            X = X.copy()
-            np.clip(X.data, 0, 1, out=X.data)
-            return X
-        return np.clip(X, 0, 1)
+    def _scored_input(self, X):
+        """The validated ``X`` that ``score_samples`` scores (a variant may adapt it)."""
+        return X
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples` (higher is better).

@@ -248,8 +248,8 @@ default="plateau"
         \\frac{1}{d_l} \\sum_{j=1}^{d_l} (z_j - a_j)^2,
 
     the binary cross-entropy when the layer's input is X in [0, 1] or
-    sigmoid codes, the squared error otherwise, plus the L2 penalty ``alpha``. Fine-tuning
-    then minimises the cross-entropy of the labelled rows, with the
+    sigmoid codes, the squared error otherwise, plus the L2 penalty
+    ``alpha``. Fine-tuning then minimises the cross-entropy of the labelled rows, with the
     logits :math:`s_i` of row :math:`i` (the top linear layer's outputs; with
     ``dropout`` and ``input_dropout`` applied while training), its label
     :math:`y_i`, and the sample weights :math:`w_i` (1 by default):

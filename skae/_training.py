@@ -325,8 +325,8 @@ def _record_epoch(history, loss, score, n_samples, tol):
     """Append one completed epoch; return whether it set a new best score.
 
     An epoch improves when its loss (or validation score) beats the value
-    at the last improvement by more than a fraction ``tol`` of it, as in PyTorch's
-    ``ReduceLROnPlateau`` (``threshold_mode="rel"``): a relative tolerance,
+    at the last improvement by more than a fraction ``tol`` of it, as in
+    PyTorch's ``ReduceLROnPlateau`` (``threshold_mode="rel"``): a relative tolerance,
     so the rule reads the same on data of any scale, and measured from the
     last improvement, so that a loss falling slowly but steadily (by less
     than ``tol`` per epoch) still counts as progress.

@@ -1,9 +1,11 @@
 """VariationalAutoencoder: a generative autoencoder (Kingma & Welling)."""
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from sklearn.utils import check_random_state
@@ -11,6 +13,7 @@ from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder_base import BaseAutoencoder
+from ._blocks import in_unit_interval, value_range
 from ._docstrings import document_fitted_attributes
 from ._estimator import store_parameters
 from ._nets import GaussianAutoencoder, build_autoencoder
@@ -218,7 +221,6 @@ class VariationalAutoencoder(BaseAutoencoder):
     # The KL term regularises the code: unneeded latent dimensions collapse
     # to the prior instead of copying the input.
     _overcomplete_ok = True
-    _score_uses_loss = True
 
     def _build_net(self, data):
         inner = build_autoencoder(
@@ -295,6 +297,29 @@ class VariationalAutoencoder(BaseAutoencoder):
         )
         draws = draws.to(device=X.device, dtype=X.dtype)
         return self._elbo(module, X, X, draws, standardised=standardised)
+
+    def _scored_input(self, X):
+        """``X`` clipped to [0, 1] for a Bernoulli likelihood, with a warning.
+
+        Outside [0, 1] that "likelihood" is none (it can exceed 0 and rank
+        an outlier first); held-out rows scaled like the training rows can
+        still fall just outside (a MinMaxScaler fitted on other rows).
+        """
+        if self.loss != "bce" or in_unit_interval(X):
+            return X
+        low, high = value_range(X)
+        warnings.warn(
+            f"loss='bce' scores X in [0, 1], but X has values in [{low:.4g}, {high:.4g}]: "
+            "they are clipped to [0, 1]. Scale X as the training data was "
+            "(MinMaxScaler(clip=True) clips for you).",
+            UserWarning,
+            stacklevel=3,
+        )
+        if sp.issparse(X):
+            X = X.copy()
+            np.clip(X.data, 0, 1, out=X.data)
+            return X
+        return np.clip(X, 0, 1)
 
     def _batch_scores(self, module, batch):
         # Early stopping's score is the ELBO of X / scale_, as the loss is:
