@@ -29,8 +29,8 @@ def _excess(value, typical):
 def divergence_message(diverged, phase, X, params):
     """Explain a :class:`~skae._training.TrainingDiverged` in the user's terms.
 
-    Names max |X|, ``alpha`` and the learning rate of the phase that
-    diverged, as the user set it (``pretrain_learning_rate_init`` during
+    Names max |X|, ``alpha``, a Gaussian ``noise_level`` and the learning
+    rate of the phase that diverged, as the user set it (``pretrain_learning_rate_init`` during
     pretraining) with the rate actually in use, ranked by how far each
     lies above its typical scale.
     """
@@ -47,6 +47,17 @@ def divergence_message(diverged, phase, X, params):
             "(typical values lie between 1e-5 and 1e-1).",
         ),
     ]
+    if params.get("noise") == "gaussian":
+        # The denoising autoencoder's noise is in X's units: the network
+        # trains on inputs as large as the noise, however small X is.
+        noise_level = params["noise_level"]
+        causes.append(
+            (
+                _excess(noise_level, _TYPICAL_MAX_ABS_X),
+                f"noise_level={noise_level!r} is the standard deviation of the Gaussian "
+                "noise, in X's units: lower it (on standardised data, 0.1 to 1).",
+            )
+        )
     if params["solver"] != "lbfgs":  # L-BFGS's line search sets its own steps
         name = phase.learning_rate_param
         causes.append(

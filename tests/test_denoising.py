@@ -95,6 +95,17 @@ def test_noise_level_is_a_fraction_or_a_standard_deviation(noise):
                 model.fit(X)
 
 
+def test_divergence_from_huge_gaussian_noise_names_noise_level_first():
+    # The noise is in X's units: X of order 1 and noise of 1e25 make inputs
+    # whose squared error overflows, and the message must not blame X or the rate.
+    X = np.random.RandomState(0).rand(30, 4)
+    model = DenoisingAutoencoder(noise="gaussian", noise_level=1e25, max_iter=2, random_state=0)
+    with pytest.raises(FloatingPointError, match="Training diverged") as error:
+        model.fit(X)
+    first_cause = str(error.value).split("most likely first:\n- ", 1)[1]
+    assert first_cause.startswith("noise_level=1e+25 is the standard deviation"), error.value
+
+
 def test_bad_noise_name():
     with pytest.raises(InvalidParameterError, match="noise"):
         DenoisingAutoencoder(noise="speckle").fit(np.ones((5, 3)))
