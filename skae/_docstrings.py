@@ -9,7 +9,9 @@ _FITTED_ATTRIBUTES_DOC = """\
         {loss}, with the L2 penalty ``alpha``.
     validation_scores_ : list of float or None
         With ``early_stopping``: after each epoch, the score on the
-        held-out validation split, {validation_score}. None otherwise.
+        held-out validation split, {validation_score}; one entry per epoch
+        of ``loss_curve_``, NaN for the epochs of earlier ``warm_start`` or
+        ``partial_fit`` calls that held out none. None otherwise.
     best_validation_score_ : float or None
         Best of the last fit's ``validation_scores_``: the weights of its
         epoch are kept. A ``warm_start`` fit holds out another validation

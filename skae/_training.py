@@ -338,6 +338,10 @@ def _record_epoch(history, loss, score, n_samples, tol):
     if score is None:
         value = -loss
     else:
+        # One score per epoch of loss_curve: NaN for the epochs of earlier
+        # calls that held out no validation split (warm_start, partial_fit).
+        missing = len(history.loss_curve) - 1 - len(history.validation_scores)
+        history.validation_scores.extend([math.nan] * missing)
         history.validation_scores.append(score)
         value = score
         new_best = score > history.best_validation_score

@@ -220,7 +220,9 @@ def plot_embedding(codes, y=None, *, ax=None, title=None, s=4, cmap=None):
 def _set_scale(ax, values, log):
     # A log axis cannot show zero or negative values (a negated MSE, a zero
     # loss): such an axis stays linear whatever ``log`` says.
-    if log and np.all(np.asarray(values, dtype=float) > 0):
+    # NaN marks an epoch without a validation score (a gap in the line).
+    values = np.asarray(values, dtype=float)
+    if log and np.all(values[~np.isnan(values)] > 0):
         ax.set_yscale("log")
 
 

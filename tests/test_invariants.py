@@ -451,6 +451,20 @@ def test_partial_fit_after_a_validated_fit_measures_progress_on_its_loss(estimat
     assert estimator._history.no_improvement_count == 2 - best
 
 
+def test_validation_scores_stay_aligned_with_the_loss_curve(estimator, data):
+    # A warm_start fit without early stopping between two with it: its
+    # epochs have no score, and the later scores must not slide into them.
+    X, y = data
+    estimator.set_params(early_stopping=True, n_iter_no_change=50, max_iter=3).fit(X, y)
+    estimator.set_params(warm_start=True, early_stopping=False).fit(X, y)
+    assert estimator.validation_scores_ is None
+    estimator.set_params(early_stopping=True).fit(X, y)
+    scores = np.asarray(estimator.validation_scores_)
+    assert len(scores) == len(estimator.loss_curve_) == estimator.n_iter_ == 9
+    np.testing.assert_array_equal(np.isnan(scores), [False] * 3 + [True] * 3 + [False] * 3)
+    assert estimator.best_validation_score_ == np.max(scores[6:])
+
+
 def net_changing_parameters(estimator):
     """Other values of parameters the estimator's net is built from."""
     sizes = tuple(5 for _ in estimator.hidden_layer_sizes) or (5,)
