@@ -17,7 +17,7 @@ the third-party modules skae pulls in (by self time). matplotlib (for
 skae.plotting) and skl2onnx (for skae.onnx) must not be among them: they
 are imported only by the modules that need them.
 
-    python benchmarks/import_cost.py             # ~1 min
+    python benchmarks/import_cost.py             # ~1.5 min
     python benchmarks/import_cost.py --quick     # 3 runs each
 
 It prints ``uptime``'s load first (figures from a busy machine are

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from defaults import commit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import KNeighborsClassifier
 
@@ -256,7 +257,10 @@ def run(row, seed, data, quick, device):
         "loss_curve": [float(v) for v in estimator.loss_curve_],
         "pretrain_loss_curves": estimator.pretrain_loss_curves_,
         "torch_threads": torch.get_num_threads(),
+        # The version is the editable install's, frozen when it was made;
+        # the commit is the code's.
         "skae": __version__,
+        "commit": commit(),
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     shown = ", ".join(MEASURES[m][8].format(v) + f" ({m})" for m, v in entry["measures"].items())

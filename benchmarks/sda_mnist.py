@@ -24,7 +24,7 @@ Every fit is timed with a wall clock (after a warm-up fit). It writes
 curves, and prints the command that reproduces them.
 
 Run: ``python benchmarks/sda_mnist.py`` (the full run), ``--quick`` (a smoke
-run on a subset, about a minute), ``--device cuda`` (GPU timings).
+run on a subset, about 30 s), ``--device cuda`` (GPU timings).
 """
 
 import argparse

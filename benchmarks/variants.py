@@ -3,8 +3,8 @@
 A plain script: settings at the top, one result line per measurement,
 results in benchmarks/results/variants.{json,md} and variants.png.
 
-    python benchmarks/variants.py            # full run (~15 min, 2 CPU cores)
-    python benchmarks/variants.py --quick    # smoke run (~1 min)
+    python benchmarks/variants.py            # full run (~6 min on 2 idle CPU cores)
+    python benchmarks/variants.py --quick    # smoke run (~10 s)
 
 The full run trains on a subset of the training set (N_TRAIN images) for a
 few epochs, except the VAE, which sees all 60,000 images; every figure is

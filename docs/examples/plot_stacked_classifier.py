@@ -53,10 +53,9 @@ for name, model in models.items():
 # %%
 # On this split of 1,257 small training images, both networks reach about
 # the same test accuracy; one run with 100 labels cannot resolve a gain of a
-# point or two (other seeds of this script give differences of 0 to 2
-# points in favour of pretraining). Pretraining is meant for
-# plentiful unlabelled data; ``benchmarks/sda_mnist.py`` measures it on MNIST
-# with 1,000 labels and 59,000 unlabelled images.
+# point or two. Pretraining is meant for plentiful unlabelled data;
+# ``benchmarks/sda_mnist.py`` measures it on MNIST with 1,000 labels and
+# 59,000 unlabelled images.
 #
 # Pretraining curves, one per layer: reconstruction loss of each denoising
 # autoencoder, on all 1,257 training digits.
