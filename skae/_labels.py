@@ -38,14 +38,19 @@ def _is_labelled(labels, unlabeled):
 
 
 def _check_marker_kept_its_type(labels, unlabeled, name="y"):
-    """Refuse ``labels`` holding a numeric marker as a string, such as "-1".
+    """Refuse a marker and ``labels`` that write the same number in two types.
 
     ``np.asarray(["cat", -1])`` is ``["cat", "-1"]``: the rows the user
     marked would silently make a class "-1" (scikit-learn's
     ``SelfTrainingClassifier`` refuses string ``y`` for this reason). A
     real class "-1" (labels read from a file) needs ``unlabeled=None``.
+    The other way round, ``unlabeled="-1"`` (read from a configuration)
+    matches no -1 of numeric labels.
     """
-    if labels.dtype.kind not in "USO" or isinstance(unlabeled, str | bytes | None):
+    if isinstance(unlabeled, str | bytes):
+        _check_string_marker(labels, unlabeled, name)
+        return
+    if labels.dtype.kind not in "USO" or unlabeled is None:
         return
     texts = {str(unlabeled)}
     if isinstance(unlabeled, Real) and not isinstance(unlabeled, Integral):
@@ -61,6 +66,25 @@ def _check_marker_kept_its_type(labels, unlabeled, name="y"):
                 f"unlabeled={text!r} if {text!r} marks unlabelled samples, or "
                 "unlabeled=None if it is a class."
             )
+
+
+def _check_string_marker(labels, unlabeled, name):
+    """Refuse a string ``unlabeled`` whose number is among numeric ``labels``."""
+    try:
+        number = float(unlabeled)
+    except ValueError:
+        return
+    if labels.dtype.kind not in "iufO" or not math.isfinite(number):
+        return
+    # Elementwise for object labels too (a string label never equals a float).
+    if np.any(np.asarray(labels == number, dtype=bool)):
+        shown = int(number) if number.is_integer() else number
+        raise ValueError(
+            f"{name} holds the number {shown}, but unlabeled={unlabeled!r} is a string, "
+            f"which matches no number: the samples marked {shown} would be trained as "
+            f"a class. Set unlabeled={shown} if {shown} marks unlabelled samples, or "
+            "unlabeled=None if it is a class."
+        )
 
 
 def labelled_mask(y, unlabeled, zero_weights_dropped=False):
@@ -126,7 +150,13 @@ def _given_classes(classes, unlabeled):
     rows; it marks rows, it is no class (``fit`` leaves it out of
     ``classes_`` too).
     """
-    classes = np.unique(check_label_types(np.asarray(classes), "classes"))
+    given = np.asarray(classes)
+    if given.ndim == 0:  # a set, a string or a generator: one object to NumPy
+        raise ValueError(
+            f"classes must be an array-like of labels, such as a list or "
+            f"np.unique(y); got {type(classes).__name__} {classes!r}."
+        )
+    classes = np.unique(check_label_types(given, "classes"))
     _check_marker_kept_its_type(classes, unlabeled, "classes")
     return classes[_is_labelled(classes, unlabeled)]
 

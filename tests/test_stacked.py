@@ -161,6 +161,36 @@ def test_a_numeric_marker_turned_into_a_string_is_refused(digits_unit_stratified
         clone(clf).set_params(unlabeled=-1.0).fit(X_train, y)
 
 
+@pytest.mark.parametrize("labels_dtype", [int, float, object])
+def test_a_string_marker_of_numeric_labels_is_refused(digits_unit_stratified_split, labels_dtype):
+    # unlabeled="-1" (read from a configuration) matches no -1 of numeric
+    # labels: the marked rows would silently have been trained as a class -1.
+    X_train, X_test, y_train, _ = digits_unit_stratified_split
+    y = np.where(np.arange(len(y_train)) < 200, y_train, -1).astype(labels_dtype)
+    clf = StackedAutoencoderClassifier(**FAST).fit(X_train, y_train)
+    before = clf.predict_proba(X_test)
+    for marker in ("-1", "-1.0"):
+        clf.set_params(unlabeled=marker)
+        for method in (clf.fit, clf.partial_fit):
+            with pytest.raises(
+                ValueError, match=rf"y holds the number -1, but unlabeled='{marker}'"
+            ):
+                method(X_train, y)
+    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
+    if labels_dtype is not object:  # object arrays of numbers are no labels to sklearn
+        as_marker = clone(clf).set_params(unlabeled=-1).fit(X_train, y)
+        assert -1 not in as_marker.classes_.tolist()
+
+
+@pytest.mark.parametrize("classes", [set(range(10)), "0123456789", (c for c in range(10))])
+def test_partial_fit_classes_must_be_an_array_like(digits_unit_stratified_split, classes):
+    # NumPy makes a set, a string or a generator one object: it used to be
+    # read as one class, and the error blamed y for holding a single class.
+    X_train, _, y_train, _ = digits_unit_stratified_split
+    with pytest.raises(ValueError, match="classes must be an array-like of labels"):
+        StackedAutoencoderClassifier(**FAST).partial_fit(X_train, y_train, classes=classes)
+
+
 def test_deterministic_with_random_state(digits_unit_stratified_split, fitted):
     X_train, X_test, y_train, _ = digits_unit_stratified_split
     again = clone(fitted).fit(X_train, y_train)
