@@ -23,6 +23,7 @@ __all__ = [
     "build_seeded",
     "corrupt",
     "dropout",
+    "float32_by_default",
     "init_weights",
     "linear_layers",
     "linear_with_gain",
@@ -143,6 +144,23 @@ def build_seeded(factory, seed):
     with torch.random.fork_rng(devices=[]), torch.device("cpu"):
         torch.default_generator.manual_seed(seed)
         return factory()
+
+
+@contextlib.contextmanager
+def float32_by_default():
+    """Run the block with torch's default dtype set to float32, then put it back.
+
+    skae's nets, batches and noise are float32; a caller's
+    ``torch.set_default_dtype(torch.float64)`` (BoTorch recommends it) must
+    not build them in float64, where float32 batches meet float64 weights.
+    The default is process-wide, like the thread count ``thread_budget`` sets.
+    """
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before)
 
 
 @contextlib.contextmanager

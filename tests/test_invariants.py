@@ -161,6 +161,33 @@ def test_pickle_round_trip_keeps_every_output(estimator, data):
         np.testing.assert_array_equal(a, b)
 
 
+def test_a_float64_default_dtype_changes_nothing(estimator, data):
+    # skae computes in float32: a caller's float64 default used to build
+    # float64 nets, whose float32 batches then failed with a raw dtype error,
+    # in fresh fits and in models unpickled or loaded.
+    X, y = data
+    fitted = clone(estimator).fit(X, y)
+    pickled = pickle.dumps(fitted)
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        again = clone(estimator).fit(X, y)
+        restored = pickle.loads(pickled)
+        for model in (again, restored):
+            for a, b in zip(_outputs(fitted, X), _outputs(model, X), strict=True):
+                np.testing.assert_array_equal(a, b)
+        restored.partial_fit(X, y)
+        assert torch.get_default_dtype() == torch.float64  # the caller's, back
+        with pytest.raises(ValueError):
+            restored.partial_fit(X[:, :-1], y)
+        assert torch.get_default_dtype() == torch.float64
+    finally:
+        torch.set_default_dtype(before)
+    fitted.partial_fit(X, y)
+    for a, b in zip(_outputs(fitted, X), _outputs(restored, X), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("mode", [torch.no_grad, torch.inference_mode])
 def test_fits_inside_a_no_gradient_mode_as_outside(estimator, data, mode):
     X, y = data
