@@ -6,6 +6,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder import AutoencoderTransformer
+from ._blocks import in_unit_interval, value_range
 from ._docstrings import document_fitted_attributes
 from ._estimator import _FLOAT32_MAX, store_parameters
 from ._layers import corrupt
@@ -44,7 +45,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         ``noise_level`` of the inputs to 0; "gaussian" adds
         ``noise_level * N(0, 1)`` to every input (in the units of X: scale it
         first); "salt_and_pepper" sets a random fraction ``noise_level`` of
-        the inputs to 0 or 1 with equal probability (for data in [0, 1]).
+        the inputs to 0 or 1 with equal probability (X must lie in [0, 1]).
     noise_level : float, default=0.3
         Fraction of corrupted inputs ("masking", "salt_and_pepper"), in
         [0, 1), or standard deviation of the noise ("gaussian"), in X's
@@ -171,6 +172,13 @@ class DenoisingAutoencoder(AutoencoderTransformer):
                 f"noise_level={self.noise_level!r} is the fraction of the inputs that "
                 f"noise={self.noise!r} corrupts, which must be below 1 (1 corrupts them "
                 "all). It is a standard deviation, of any size, for noise='gaussian'."
+            )
+        if self.noise == "salt_and_pepper" and self.noise_level > 0 and not in_unit_interval(X):
+            low, high = value_range(X)
+            raise ValueError(
+                "noise='salt_and_pepper' sets inputs to 0 or 1, the extremes of data in "
+                f"[0, 1], but X has values in [{low:.4g}, {high:.4g}]. Scale it first "
+                "(e.g. MinMaxScaler), or use noise='masking' or noise='gaussian'."
             )
 
     def _allows_overcomplete(self):

@@ -390,6 +390,16 @@ class ConvDecoder(nn.Module):
         cols = torch.arange(w, device=x.device) * 2
         return (rows[:, None] + cols[None, :]).expand(x.shape)
 
+    @staticmethod
+    def _unpool(x, index, size):
+        # F.max_unpool2d's result, as a scatter into a zero map of `size`:
+        # torch.use_deterministic_algorithms(True) refuses max_unpool2d, but
+        # the pooling windows don't overlap, so no two values share a cell.
+        n, c = x.shape[:2]
+        flat = x.new_zeros(n, c, size[0] * size[1])
+        flat = flat.scatter(2, index.reshape(n, c, -1), x.reshape(n, c, -1))
+        return flat.view(n, c, *size)
+
     def forward(self, code, indices=None):
         """Flat image logits: (B, n_inputs) -> (B, C*H*W)."""
         x = self.head(code).reshape(-1, *self.start_shape)
@@ -397,7 +407,7 @@ class ConvDecoder(nn.Module):
             size = self.sizes[i]
             if self.unpooling == "max":
                 index = indices[i] if indices is not None else self._corner_indices(x, size)
-                x = F.max_unpool2d(x, index, 2, output_size=size)
+                x = self._unpool(x, index, size)
             else:
                 x = F.interpolate(x, size=size, mode="nearest")
             x = self.convs[i](x)

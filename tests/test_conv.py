@@ -57,6 +57,37 @@ def test_max_unpooling_puts_values_at_the_maxima():
     torch.testing.assert_close(corners.sum(), pooled.sum())
 
 
+@pytest.fixture
+def deterministic_algorithms():
+    before = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)
+    yield
+    torch.use_deterministic_algorithms(before)
+
+
+@pytest.mark.parametrize("image_shape", [(1, 8, 8), (1, 7, 9)])
+def test_max_unpooling_under_deterministic_algorithms(image_shape, deterministic_algorithms):
+    # torch refuses F.max_unpool2d there (a raw RuntimeError in fit, score,
+    # inverse_transform); the pooling windows don't overlap, so unpooling
+    # is deterministic: it must run, and match max_unpool2d's values and
+    # gradients bit for bit.
+    height, width = image_shape[1:]
+    X = np.random.RandomState(0).rand(40, height * width)
+    ae = conv_ae(unpooling="max", image_shape=image_shape, conv_channels=(2,)).fit(X)
+    assert np.isfinite(ae.score(X)) and ae.inverse_transform(ae.transform(X)).shape == X.shape
+    x = torch.rand(2, 3, height, width, generator=torch.Generator().manual_seed(0))
+    pooled, indices = torch.nn.functional.max_pool2d(x, 2, return_indices=True)
+    ours, torchs = pooled.clone().requires_grad_(), pooled.clone().requires_grad_()
+    unpooled = ConvDecoder._unpool(ours, indices, (height, width))
+    torch.use_deterministic_algorithms(False)
+    expected = torch.nn.functional.max_unpool2d(torchs, indices, 2, output_size=(height, width))
+    assert torch.equal(unpooled, expected)
+    weights = torch.rand(expected.shape, generator=torch.Generator().manual_seed(1))
+    (unpooled * weights).sum().backward()
+    (expected * weights).sum().backward()
+    assert torch.equal(ours.grad, torchs.grad)
+
+
 def test_odd_image_sizes_round_trip():
     sizes, final = pooled_sizes(7, 5, 2)
     assert sizes == [(7, 5), (3, 2)] and final == (1, 1)

@@ -106,6 +106,21 @@ def test_divergence_from_huge_gaussian_noise_names_noise_level_first():
     assert first_cause.startswith("noise_level=1e+25 is the standard deviation"), error.value
 
 
+def test_salt_and_pepper_needs_data_in_the_unit_interval():
+    # Its 0s and 1s are the extremes of data in [0, 1]; written into 0-255
+    # pixels they were near-black noise, fitted without a word.
+    X = np.random.RandomState(0).rand(30, 4)
+    fitted = DenoisingAutoencoder(noise="salt_and_pepper", max_iter=2, random_state=0).fit(X)
+    before = fitted.transform(X)
+    for bad in (X * 255, X - 0.5):
+        with pytest.raises(ValueError, match=r"noise='salt_and_pepper' sets inputs to 0 or 1"):
+            fitted.partial_fit(bad)
+    np.testing.assert_array_equal(fitted.transform(X), before)
+    # Masking and Gaussian noise take data of any range, as does no noise.
+    for noise, level in (("masking", 0.3), ("gaussian", 0.3), ("salt_and_pepper", 0.0)):
+        DenoisingAutoencoder(noise=noise, noise_level=level, max_iter=2).fit(X * 255)
+
+
 def test_bad_noise_name():
     with pytest.raises(InvalidParameterError, match="noise"):
         DenoisingAutoencoder(noise="speckle").fit(np.ones((5, 3)))
