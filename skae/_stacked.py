@@ -65,9 +65,8 @@ class StackedAutoencoderClassifier(
         (2010), so that the default fits any depth.
     activation : {"relu", "logistic", "tanh", "identity", "elu", "gelu", \
 "leaky_relu", "sigmoid"}, default="relu"
-        Activation of the hidden layers. "logistic" is the classic SdA's;
-        "relu" (``MLPClassifier``'s default) fine-tunes much faster for the
-        same benefit from pretraining. Pretraining reconstructs a layer's
+        Activation of the hidden layers. "logistic" is the classic SdA's,
+        "relu" ``MLPClassifier``'s. Pretraining reconstructs a layer's
         input with the binary cross-entropy when it is pixels in [0, 1] or
         sigmoid codes, and with the squared error otherwise.
     solver : {"adam", "adamw", "sgd", "rmsprop", "lbfgs"}, default="adam"
