@@ -315,7 +315,7 @@ class BaseAutoencoder(
         offset = mean
         if self.output_activation == "sigmoid":
             offset = torch.logit(mean.clamp(_LOGIT_CLIP, 1 - _LOGIT_CLIP))
-        net.set_centre(mean, offset, torch.tensor(data.attributes["scale_"]))
+        net.set_centre(mean, offset, torch.tensor(data.attributes["scale_"], dtype=torch.float32))
         return net
 
     # ------------------------------------------------------------------ API

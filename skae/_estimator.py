@@ -35,7 +35,6 @@ from ._divergence import divergence_message, largest_magnitude
 from ._layers import (
     build_initialized,
     build_seeded,
-    float32_by_default,
     global_generators,
     seeded_global_generators,
 )
@@ -258,7 +257,7 @@ class TorchEstimator:
         try:
             # Training needs autograd whatever the caller's mode: a fit may
             # run inside torch.no_grad() or torch.inference_mode().
-            with torch.inference_mode(False), torch.enable_grad(), float32_by_default():
+            with torch.inference_mode(False), torch.enable_grad():
                 attributes, interrupt = self._train(X, y, incremental, classes, sample_weight)
         except BaseException:
             self.__dict__.clear()
@@ -584,7 +583,7 @@ class TorchEstimator:
         # codes into wide reconstructions must not make wide batches.
         widest_row = max(source.row_nbytes, self.n_features_in_ * dtype.itemsize)
         batch_size = min(source.n_samples, inference_batch_size(widest_row))
-        with thread_budget(work_per_batch(module, batch_size)), float32_by_default():
+        with thread_budget(work_per_batch(module, batch_size)):
             result = predict_in_batches(functools.partial(fn, module), source, batch_size)
         result = result.astype(dtype, copy=False)  # checked in the dtype returned
         if not all_finite(result):

@@ -23,7 +23,6 @@ __all__ = [
     "build_seeded",
     "corrupt",
     "dropout",
-    "float32_by_default",
     "init_weights",
     "linear_layers",
     "linear_with_gain",
@@ -122,12 +121,14 @@ def build_initialized(factory, generator):
     It is first built on the meta device, so that torch's default
     initialisation neither runs twice nor consumes the global random state
     (skae never seeds or draws from torch's global generator); then every
-    layer gets :func:`init_weights`. Returns the module on the CPU: move it
-    with ``.to(device)``.
+    layer gets :func:`init_weights`. Returns the module on the CPU, in
+    float32 whatever torch's default dtype: move it with ``.to(device)``.
     """
     with torch.device("meta"):
         module = factory()
-    module = module.to_empty(device="cpu")
+    # float32 whatever torch.set_default_dtype says (BoTorch recommends
+    # float64): training feeds float32 batches. No global setting changes.
+    module = module.to_empty(device="cpu").float()
     module.apply(lambda m: init_weights(m, generator))
     return module
 
@@ -144,23 +145,6 @@ def build_seeded(factory, seed):
     with torch.random.fork_rng(devices=[]), torch.device("cpu"):
         torch.default_generator.manual_seed(seed)
         return factory()
-
-
-@contextlib.contextmanager
-def float32_by_default():
-    """Run the block with torch's default dtype set to float32, then put it back.
-
-    skae's nets, batches and noise are float32; a caller's
-    ``torch.set_default_dtype(torch.float64)`` (BoTorch recommends it) must
-    not build them in float64, where float32 batches meet float64 weights.
-    The default is process-wide, like the thread count ``thread_budget`` sets.
-    """
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float32)
-    try:
-        yield
-    finally:
-        torch.set_default_dtype(before)
 
 
 @contextlib.contextmanager
@@ -264,7 +248,10 @@ class TiedDecoder(nn.Module):
         super().__init__()
         self._tied = list(layers)  # encoder order: (n_out, n_in) weights
         self.biases = nn.ParameterList(
-            nn.Parameter(torch.zeros(layer.in_features)) for layer in reversed(self._tied)
+            # In the layer's dtype: pretraining builds these at fit time,
+            # where torch's default dtype may be the caller's float64.
+            nn.Parameter(layer.weight.new_zeros(layer.in_features))
+            for layer in reversed(self._tied)
         )
         self.activation = make_activation(activation)
 

@@ -252,7 +252,7 @@ def _user_modules(architecture, n_features, n_components):
     encoder, decoder = pair
     _check_trainable_in_float32(architecture, [*encoder.parameters(), *decoder.parameters()])
     modes = [(module, module.training) for part in pair for module in part.modules()]
-    probe = torch.zeros(2, n_features)  # float32, as training feeds them
+    probe = torch.zeros(2, n_features, dtype=torch.float32)  # as training feeds them
     try:
         encoder.eval(), decoder.eval()
         with torch.no_grad(), thread_budget(work=0):  # two rows: one thread
@@ -276,7 +276,8 @@ def _check_trainable_in_float32(architecture, parameters):
         raise ValueError(
             f"architecture={architecture!r} returned modules with {', '.join(dtypes)} "
             "parameters, but skae trains in float32 (and converts them for float64 "
-            "inference itself): build them in float32, the default, or call .float()."
+            "inference itself): build them in float32, the default, or call .float() "
+            "(torch.set_default_dtype(torch.float64) builds float64 modules)."
         )
 
 

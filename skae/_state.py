@@ -25,7 +25,6 @@ import torch
 from sklearn import config_context
 from sklearn.utils._metadata_requests import MetadataRequest
 
-from ._layers import float32_by_default
 from ._tensors import resolve_device
 from ._training import History
 from .exceptions import SkaeVersionWarning
@@ -171,9 +170,8 @@ def _target_device(fitted_device, requested):
 def _rebuilt_module(estimator, weights, source):
     """The net of ``estimator``'s fitted attributes, holding ``weights``."""
     try:
-        with float32_by_default():
-            module = estimator._rebuild_net()
-            module.load_state_dict(_arrays_to_tensors(weights))
+        module = estimator._rebuild_net()
+        module.load_state_dict(_arrays_to_tensors(weights))
     except (RuntimeError, AttributeError, KeyError, TypeError, ValueError) as error:
         raise ValueError(
             f"{source} holds weights that do not fit the net a "

@@ -184,8 +184,8 @@ def _train_epoch_stochastic(module, loss_fn, sources, optimizer, config, generat
     n_samples, device = sources[0].n_samples, sources[0].device
     # The epoch's loss is summed in place, on the device: no new tensors
     # and no host synchronisation per batch, one .item() per epoch.
-    total = torch.zeros((), device=device)
-    total_weight = torch.zeros((), device=device) if config.weighted else 0
+    total = torch.zeros((), dtype=torch.float32, device=device)
+    total_weight = torch.zeros((), dtype=torch.float32, device=device) if config.weighted else 0
     # Shuffled batches are gathered into the same memory every time rather
     # than into new tensors (each batch is done with before the next).
     buffers = batch_buffers(sources, config.batch_size) if config.shuffle else None

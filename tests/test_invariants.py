@@ -161,13 +161,21 @@ def test_pickle_round_trip_keeps_every_output(estimator, data):
         np.testing.assert_array_equal(a, b)
 
 
-def test_a_float64_default_dtype_changes_nothing(estimator, data):
+def test_a_float64_default_dtype_changes_nothing(estimator, data, monkeypatch):
     # skae computes in float32: a caller's float64 default used to build
     # float64 nets, whose float32 batches then failed with a raw dtype error,
-    # in fresh fits and in models unpickled or loaded.
+    # in fresh fits and in models unpickled or loaded. skae never changes
+    # the process-wide default itself: other threads may be reading it.
     X, y = data
     fitted = clone(estimator).fit(X, y)
     pickled = pickle.dumps(fitted)
+    defaults_seen, original_get_batch = set(), skae._training.get_batch
+
+    def recording_get_batch(*args, **kwargs):
+        defaults_seen.add(torch.get_default_dtype())
+        return original_get_batch(*args, **kwargs)
+
+    monkeypatch.setattr(skae._training, "get_batch", recording_get_batch)
     before = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
     try:
@@ -183,6 +191,7 @@ def test_a_float64_default_dtype_changes_nothing(estimator, data):
         assert torch.get_default_dtype() == torch.float64
     finally:
         torch.set_default_dtype(before)
+    assert defaults_seen == {torch.float64}
     fitted.partial_fit(X, y)
     for a, b in zip(_outputs(fitted, X), _outputs(restored, X), strict=True):
         np.testing.assert_array_equal(a, b)

@@ -1,5 +1,7 @@
 """User architectures (a callable ``architecture``): built for real, seeded by random_state."""
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -247,3 +249,21 @@ def test_user_dropout_trains_reproducibly_and_leaves_the_global_state_alone():
     model.set_params(warm_start=True).fit(X)
     again.set_params(warm_start=True).fit(X)
     np.testing.assert_array_equal(model.transform(X), again.transform(X))
+
+
+def test_a_float64_default_dtype_is_named_for_a_users_modules():
+    # The user's modules are built under the caller's default dtype: fitting
+    # or loading them after torch.set_default_dtype(torch.float64) is
+    # refused by name (not a raw dtype error in the first matrix product).
+    fitted, X = _fit(bare_parameter_architecture, 0)
+    pickled = pickle.dumps(fitted)
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        refit = lambda: _fit(bare_parameter_architecture, 0)  # noqa: E731
+        for action in (refit, lambda: pickle.loads(pickled)):
+            with pytest.raises(ValueError, match=r"set_default_dtype\(torch.float64\) builds"):
+                action()
+    finally:
+        torch.set_default_dtype(before)
+    np.testing.assert_array_equal(pickle.loads(pickled).transform(X), fitted.transform(X))
