@@ -244,8 +244,9 @@ class BaseAutoencoder(
         if not in_unit_interval(X):
             low, high = value_range(X)
             raise ValueError(
-                f"loss='bce' needs X in [0, 1], but X has values in [{low:.4g}, {high:.4g}]. "
-                "Scale it first (e.g. MinMaxScaler) or use loss='mse'."
+                f"loss='bce' needs X in [0, 1], but X has values in [{low:.8g}, {high:.8g}]. "
+                "Scale it first (e.g. MinMaxScaler, with clip=True for rows beyond the "
+                "range it was fitted on) or use loss='mse'."
             )
 
     def _image_shape(self):

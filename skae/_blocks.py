@@ -214,6 +214,11 @@ def value_range(X):
 
 
 def in_unit_interval(X):
-    """Whether every entry a dense or sparse ``X`` stores lies in [0, 1] (True if none)."""
+    """Whether every entry of a dense or sparse ``X``, as float32, lies in [0, 1].
+
+    As float32, as training sees them: ``MinMaxScaler``'s float64 output
+    can end one rounding step above 1, which is 1 in float32. True if
+    ``X`` has no entries.
+    """
     extent = value_range(X)
-    return extent is None or (extent[0] >= 0 and extent[1] <= 1)
+    return extent is None or (np.float32(extent[0]) >= 0 and np.float32(extent[1]) <= 1)

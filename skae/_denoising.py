@@ -177,8 +177,9 @@ class DenoisingAutoencoder(AutoencoderTransformer):
             low, high = value_range(X)
             raise ValueError(
                 "noise='salt_and_pepper' sets inputs to 0 or 1, the extremes of data in "
-                f"[0, 1], but X has values in [{low:.4g}, {high:.4g}]. Scale it first "
-                "(e.g. MinMaxScaler), or use noise='masking' or noise='gaussian'."
+                f"[0, 1], but X has values in [{low:.8g}, {high:.8g}]. Scale it first (e.g. "
+                "MinMaxScaler, with clip=True for rows beyond the range it was fitted on), "
+                "or use noise='masking' or noise='gaussian'."
             )
 
     def _allows_overcomplete(self):

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 _TYPICAL_MAX_ABS_X = 1e3
 _TYPICAL_MAX_ALPHA = 1e2
 _TYPICAL_MAX_LEARNING_RATE = 1e-1
+_TYPICAL_MAX_NOISE_TO_X = 1e3  # Gaussian noise_level over max |X|
 
 
 def largest_magnitude(X):
@@ -48,14 +49,16 @@ def divergence_message(diverged, phase, X, params):
         ),
     ]
     if params.get("noise") == "gaussian":
-        # The denoising autoencoder's noise is in X's units: the network
-        # trains on inputs as large as the noise, however small X is.
+        # The denoising autoencoder's noise is in X's units, and the net
+        # scales its input by X's spread: noise far above X's values is
+        # what the network sees, however small X is.
         noise_level = params["noise_level"]
         causes.append(
             (
-                _excess(noise_level, _TYPICAL_MAX_ABS_X),
+                _excess(noise_level / largest if largest else math.inf, _TYPICAL_MAX_NOISE_TO_X),
                 f"noise_level={noise_level!r} is the standard deviation of the Gaussian "
-                "noise, in X's units: lower it (on standardised data, 0.1 to 1).",
+                f"noise, in X's units, where X's largest magnitude is {largest:.3g}: lower "
+                "it (on standardised data, 0.1 to 1).",
             )
         )
     if params["solver"] != "lbfgs":  # L-BFGS's line search sets its own steps

@@ -383,8 +383,9 @@ class ConvDecoder(nn.Module):
         # torch.use_deterministic_algorithms(True) refuses max_unpool2d, but
         # the pooling windows don't overlap, so no two values share a cell.
         n, c = x.shape[:2]
-        flat = x.new_zeros(n, c, size[0] * size[1])
-        flat = flat.scatter(2, index.reshape(n, c, -1), x.reshape(n, c, -1))
+        n_in, n_out = x.shape[2] * x.shape[3], size[0] * size[1]  # explicit: n may be 0
+        flat = x.new_zeros(n, c, n_out)
+        flat = flat.scatter(2, index.reshape(n, c, n_in), x.reshape(n, c, n_in))
         return flat.view(n, c, *size)
 
     def forward(self, code, indices=None):

@@ -309,7 +309,7 @@ class VariationalAutoencoder(BaseAutoencoder):
             return X
         low, high = value_range(X)
         warnings.warn(
-            f"loss='bce' scores X in [0, 1], but X has values in [{low:.4g}, {high:.4g}]: "
+            f"loss='bce' scores X in [0, 1], but X has values in [{low:.8g}, {high:.8g}]: "
             "they are clipped to [0, 1]. Scale X as the training data was "
             "(MinMaxScaler(clip=True) clips for you).",
             UserWarning,

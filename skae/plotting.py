@@ -230,9 +230,14 @@ def _plot_scores(ax, scores, log):
     """Validation scores on a twin of ``ax``; returns the plotted lines."""
     score_ax = ax.twinx()
     label = "validation score (higher is better)"
-    lines = score_ax.plot(
-        np.arange(1, len(scores) + 1), scores, color="C1", linestyle="--", label=label
-    )
+    epochs = np.arange(1, len(scores) + 1)
+    lines = score_ax.plot(epochs, scores, color="C1", linestyle="--", label=label)
+    # A score between epochs without one (NaN) has no segment: a dot shows it.
+    finite = np.isfinite(scores)
+    neighbours = np.pad(finite, 1)
+    alone = finite & ~neighbours[:-2] & ~neighbours[2:]
+    if alone.any():
+        score_ax.plot(epochs[alone], scores[alone], color="C1", linestyle="none", marker=".")
     score_ax.set_ylabel(label, color="C1")
     score_ax.tick_params(axis="y", colors="C1")
     _set_scale(score_ax, scores, log)

@@ -88,6 +88,13 @@ def test_max_unpooling_under_deterministic_algorithms(image_shape, deterministic
     assert torch.equal(ours.grad, torchs.grad)
 
 
+def test_max_unpooling_of_an_empty_batch():
+    # torch's max_unpool2d took zero rows; the scatter must too.
+    pooled = torch.empty(0, 3, 4, 4)
+    indices = torch.empty(0, 3, 4, 4, dtype=torch.long)
+    assert ConvDecoder._unpool(pooled, indices, (8, 9)).shape == (0, 3, 8, 9)
+
+
 def test_odd_image_sizes_round_trip():
     sizes, final = pooled_sizes(7, 5, 2)
     assert sizes == [(7, 5), (3, 2)] and final == (1, 1)

@@ -95,15 +95,19 @@ def test_noise_level_is_a_fraction_or_a_standard_deviation(noise):
                 model.fit(X)
 
 
-def test_divergence_from_huge_gaussian_noise_names_noise_level_first():
-    # The noise is in X's units: X of order 1 and noise of 1e25 make inputs
-    # whose squared error overflows, and the message must not blame X or the rate.
-    X = np.random.RandomState(0).rand(30, 4)
-    model = DenoisingAutoencoder(noise="gaussian", noise_level=1e25, max_iter=2, random_state=0)
+@pytest.mark.parametrize("x_scale, noise_level", [(1.0, 1e25), (1e-25, 1.0)])
+def test_divergence_from_huge_gaussian_noise_names_noise_level_first(x_scale, noise_level):
+    # The noise is in X's units, and the net scales its input by X's spread:
+    # noise 1e25 times X's values makes inputs whose squared error
+    # overflows, and the message must not blame X or the rate.
+    X = np.random.RandomState(0).rand(30, 4) * x_scale
+    model = DenoisingAutoencoder(
+        noise="gaussian", noise_level=noise_level, max_iter=2, random_state=0
+    )
     with pytest.raises(FloatingPointError, match="Training diverged") as error:
         model.fit(X)
     first_cause = str(error.value).split("most likely first:\n- ", 1)[1]
-    assert first_cause.startswith("noise_level=1e+25 is the standard deviation"), error.value
+    assert first_cause.startswith(f"noise_level={noise_level!r} is the standard"), error.value
 
 
 def test_salt_and_pepper_needs_data_in_the_unit_interval():

@@ -222,9 +222,13 @@ def test_plot_loss_curve_without_validation_draws_one_axis(images, close_figures
 def test_plot_loss_curve_draws_epochs_without_a_score_as_a_gap(close_figures):
     # A warm_start fit without early stopping leaves NaN scores: the scores
     # keep their epochs, and the NaN don't turn a positive score's axis linear.
+    # A score alone between NaN has no segment: it gets a dot of its own.
     model = SimpleNamespace(
-        loss_curve_=[3.0, 2.0, 1.5, 1.0], validation_scores_=[0.5, np.nan, 0.7, 0.8]
+        loss_curve_=[3.0, 2.0, 1.5, 1.0, 0.9], validation_scores_=[0.5, np.nan, 0.7, 0.8, np.nan]
     )
     score_ax = _score_axes(plot_loss_curve(model))
     assert score_ax.get_yscale() == "log"
-    np.testing.assert_array_equal(score_ax.get_lines()[0].get_xdata(), [1, 2, 3, 4])
+    line, dots = score_ax.get_lines()
+    np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3, 4, 5])
+    np.testing.assert_array_equal(dots.get_xdata(), [1])
+    np.testing.assert_array_equal(dots.get_ydata(), [0.5])

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import check_fit2d_1sample
 
@@ -147,6 +149,25 @@ def test_bce_needs_a_sigmoid_output_and_data_in_unit_interval():
     stored = sp.csr_matrix(np.array([[0.0, 0.5], [2.0, 0.0]]))
     with pytest.raises(ValueError, match=r"X has values in \[0, 2\]"):
         AutoencoderTransformer(1, loss="bce", output_activation="sigmoid").fit(stored)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        AutoencoderTransformer(1, loss="bce", output_activation="sigmoid", max_iter=2),
+        DenoisingAutoencoder(1, noise="salt_and_pepper", max_iter=2),
+    ],
+    ids=["bce", "salt_and_pepper"],
+)
+def test_the_unit_interval_is_read_as_training_sees_it(model):
+    # MinMaxScaler's float64 output can end one rounding step above 1: 1 in
+    # float32, which training uses. It used to be refused, with a message
+    # quoting the range as [0, 1]. A value 1e-6 above 1 is outside.
+    X = MinMaxScaler().fit_transform(np.array([[0.75, 1.0], [0.85, 0.5], [1.45, 0.0]]))
+    assert X.max() == np.nextafter(1.0, 2.0)
+    model.fit(X)
+    with pytest.raises(ValueError, match=r"values in \[0, 1.000001\].*clip=True"):
+        clone(model).fit(np.vstack([X, [[1 + 1e-6, 0.5]]]))
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
