@@ -22,6 +22,20 @@ def largest_magnitude(X):
     return max(abs(float(values.min())), abs(float(values.max())))
 
 
+def non_finite_input_message(largest):
+    """What to say of X holding NaN or inf (``largest``: its largest magnitude); None if finite.
+
+    scikit-learn refuses such X, unless ``assume_finite=True`` skipped the check.
+    """
+    if math.isfinite(largest):
+        return None
+    return (
+        "X contains NaN or infinity, which scikit-learn's check would have refused, "
+        "but sklearn.config_context(assume_finite=True) skipped it. Remove or impute "
+        "them first (e.g. sklearn.impute.SimpleImputer)."
+    )
+
+
 def _excess(value, typical):
     """How many orders of magnitude ``value`` lies above ``typical``."""
     return math.log10(value / typical) if value > 0 else -math.inf
@@ -36,6 +50,11 @@ def divergence_message(diverged, phase, X, params):
     lies above its typical scale.
     """
     largest, alpha = largest_magnitude(X), params["alpha"]
+    where = f" ({phase.name.lower()})" if phase.name else ""
+    what = f"Training diverged{where} at epoch {diverged.epoch}: the {diverged.quantity} "
+    what += f"became {diverged.value}."
+    if non_finite := non_finite_input_message(largest):
+        return f"{what} {non_finite}"
     causes = [
         (
             _excess(largest, _TYPICAL_MAX_ABS_X),
@@ -83,9 +102,6 @@ def divergence_message(diverged, phase, X, params):
             )
         )
     causes.sort(key=lambda cause: cause[0], reverse=True)
-    where = f" ({phase.name.lower()})" if phase.name else ""
-    return (
-        f"Training diverged{where} at epoch {diverged.epoch}: the {diverged.quantity} "
-        f"became {diverged.value}. Likely causes, most likely first:\n"
-        + "\n".join(f"- {text}" for _, text in causes)
+    return f"{what} Likely causes, most likely first:\n" + "\n".join(
+        f"- {text}" for _, text in causes
     )

@@ -15,6 +15,7 @@ batched inference in the input's dtype, the guard against non-finite
 output, the messages for divergence, and pickling.
 """
 
+import contextlib
 import copy
 import functools
 import warnings
@@ -31,7 +32,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
 from ._blocks import all_finite
-from ._divergence import divergence_message, largest_magnitude
+from ._divergence import divergence_message, largest_magnitude, non_finite_input_message
 from ._layers import (
     build_initialized,
     build_seeded,
@@ -296,8 +297,10 @@ class TorchEstimator:
         noise_generator = torch.Generator(device=device).manual_seed(seed + 2)  # noise, masks
         # Built (and the validation split checked) before any pretraining.
         phase = self._main_phase(net, data, seed, incremental, noise_generator, history)
-        # A user's modules may draw from torch's global generators (dropout).
-        with seeded_global_generators(seed + 3, device):
+        # A user's modules may draw from torch's global generators (dropout);
+        # skae's own never do, and leave them alone (threads share them).
+        forked = self._has_user_modules()
+        with seeded_global_generators(seed + 3, device) if forked else contextlib.nullcontext():
             try:
                 if not continuing:
                     pretrained = self._pretrain(net, data, order_generator, noise_generator)
@@ -377,10 +380,14 @@ class TorchEstimator:
                 "train a new net, or set the parameters back."
             )
 
+    def _has_user_modules(self):
+        """Whether the net holds a user's modules (a callable ``architecture``)."""
+        return callable(getattr(self, "architecture", None))
+
     def _new_net(self, data, seed):
         """The net of a fresh fit, its initial weights drawn from ``seed`` only."""
         factory = functools.partial(self._build_net, data)
-        if callable(getattr(self, "architecture", None)):
+        if self._has_user_modules():
             return build_seeded(factory, seed)  # the user's own initialisation
         return build_initialized(factory, torch.Generator().manual_seed(seed))
 
@@ -475,8 +482,10 @@ class TorchEstimator:
         # function's code, so later fits with same-shaped nets reuse it.
         loss_fn = torch.compile(phase.loss_fn) if self.compile else phase.loss_fn
         # Every generator the loss may draw from: skae's own, and torch's
-        # global ones (a user's dropout; forked by seeded_global_generators).
-        noise_generators = global_generators(next(phase.module.parameters()).device)
+        # global ones for a user's modules (dropout; forked by
+        # seeded_global_generators).
+        device = next(phase.module.parameters()).device
+        noise_generators = global_generators(device) if self._has_user_modules() else ()
         if phase.noise_generator is not None:
             noise_generators += (phase.noise_generator,)
         try:
@@ -588,6 +597,8 @@ class TorchEstimator:
         result = result.astype(dtype, copy=False)  # checked in the dtype returned
         if not all_finite(result):
             largest = largest_magnitude(X)
+            if non_finite := non_finite_input_message(largest):
+                raise ValueError(non_finite)
             raise ValueError(
                 f"{type(self).__name__} computed non-finite values (NaN or inf) from "
                 f"finite input: the input's largest magnitude is {largest:.3g}, too "

@@ -8,6 +8,7 @@ Networks are assembled from these in ``_nets.py`` (autoencoders) and
 
 import contextlib
 import math
+import threading
 from collections.abc import Sequence
 
 import torch
@@ -133,6 +134,12 @@ def build_initialized(factory, generator):
     return module
 
 
+# torch's global generators are one per process: fits in threads that fork
+# and seed them for a user's modules take turns, or each would draw the
+# others' numbers (and restore the others' states when it ends).
+_GLOBAL_GENERATORS_LOCK = threading.RLock()
+
+
 def build_seeded(factory, seed):
     """Build a user's network ``factory()`` for real, seeded by ``seed``.
 
@@ -142,7 +149,7 @@ def build_seeded(factory, seed):
     deterministic value, the same whatever the device it moves to, and the
     caller's global random state is left as it was.
     """
-    with torch.random.fork_rng(devices=[]), torch.device("cpu"):
+    with _GLOBAL_GENERATORS_LOCK, torch.random.fork_rng(devices=[]), torch.device("cpu"):
         torch.default_generator.manual_seed(seed)
         return factory()
 
@@ -156,11 +163,11 @@ def seeded_global_generators(seed, device):
     global ones while training (``nn.Dropout``). Inside a fit they draw from
     this fork: the same ``random_state`` gives the same model, and the
     caller's global random state is left as it was. On a GPU the device's
-    generator is forked too.
+    generator is forked too. Such blocks in other threads wait their turn.
     """
     device = torch.device(device)
     devices = [_cuda_index(device)] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
+    with _GLOBAL_GENERATORS_LOCK, torch.random.fork_rng(devices=devices):
         torch.default_generator.manual_seed(seed)
         for index in devices:
             with torch.cuda.device(index):

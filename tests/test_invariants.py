@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
+import sklearn
 import torch
 from mae_autoencoder import MAEAutoencoder
 from sklearn.base import ClassifierMixin, clone
@@ -159,6 +160,40 @@ def test_pickle_round_trip_keeps_every_output(estimator, data):
     restored.partial_fit(X, y)
     for a, b in zip(_outputs(fitted, X), _outputs(restored, X), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_nan_let_through_by_assume_finite_is_named(estimator, data):
+    # scikit-learn skips its NaN check under assume_finite=True: the NaN then
+    # made "non-finite values from finite input" or a divergence blamed on
+    # the learning rate.
+    X, y = data
+    X_nan = X.copy()
+    X_nan[3, 2] = np.nan
+    estimator.fit(X, y)
+    before = _state(estimator, X)
+    with sklearn.config_context(assume_finite=True):
+        with pytest.raises(ValueError, match="X contains NaN or infinity.*assume_finite"):
+            _outputs(estimator, X_nan)
+        for fit in (clone(estimator).fit, estimator.partial_fit):
+            with pytest.raises(FloatingPointError, match="X contains NaN or infinity.*assume"):
+                fit(X_nan, y)
+    _assert_same_state(before, _state(estimator, X))
+
+
+def test_skaes_own_nets_leave_torchs_global_generators_alone(estimator, data, monkeypatch):
+    # They draw from private generators only: forking and seeding the
+    # process-wide ones (as a user's modules need) would race with other
+    # threads, which lost their global random state to a search's fits.
+    X, y = data
+
+    def no_fork(*args, **kwargs):
+        raise AssertionError("torch's global generators were forked")
+
+    monkeypatch.setattr(torch.random, "fork_rng", no_fork)
+    state = torch.get_rng_state()
+    estimator.fit(X, y).partial_fit(X, y)
+    _outputs(estimator, X)
+    assert torch.equal(torch.get_rng_state(), state)
 
 
 def test_a_float64_default_dtype_changes_nothing(estimator, data, monkeypatch):

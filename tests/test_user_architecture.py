@@ -2,10 +2,12 @@
 
 import pickle
 
+import joblib
 import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits
+from sklearn.model_selection import GridSearchCV
 from torch import nn
 
 from skae import AutoencoderTransformer, VariationalAutoencoder
@@ -249,6 +251,25 @@ def test_user_dropout_trains_reproducibly_and_leaves_the_global_state_alone():
     model.set_params(warm_start=True).fit(X)
     again.set_params(warm_start=True).fit(X)
     np.testing.assert_array_equal(model.transform(X), again.transform(X))
+
+
+def test_user_dropout_in_threads_trains_as_one_at_a_time():
+    # torch's global generator is one per process: searches on joblib's
+    # threading backend drew each other's dropout masks (and restored each
+    # other's forks), so the scores changed from run to run.
+    X = load_digits().data[:200] / 16
+    model = AutoencoderTransformer(
+        3, architecture=dropout_batch_norm_architecture, max_iter=3, batch_size=20, random_state=0
+    )
+    grid = {"alpha": [1e-4, 1e-3, 1e-2, 1e-1]}
+    expected = GridSearchCV(model, grid, cv=2).fit(X).cv_results_["mean_test_score"]
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    for _ in range(2):
+        with joblib.parallel_config("threading", n_jobs=2):
+            scores = GridSearchCV(model, grid, cv=2).fit(X).cv_results_["mean_test_score"]
+        np.testing.assert_array_equal(scores, expected)
+    assert torch.equal(torch.get_rng_state(), state)
 
 
 def test_a_float64_default_dtype_is_named_for_a_users_modules():
