@@ -384,6 +384,10 @@ default="identity"
     ):
         store_parameters(self, locals())
 
+    def _loss_adds_up_over_rows(self):
+        # The KL sparsity term compares the batch's mean activation.
+        return self.sparsity_target is None
+
     def _build_net(self, data):
         return build_autoencoder(
             **self._net_settings(data),

@@ -427,6 +427,10 @@ class TorchEstimator:
             for a in others
         )
 
+    def _loss_adds_up_over_rows(self):
+        """Whether the loss is a mean over rows (no term computed over a batch)."""
+        return True
+
     def _config(self, n_samples, incremental, max_epochs=None, learning_rate=None, weighted=False):
         """The TrainingConfig of a phase over ``n_samples`` rows."""
         batch_size = 200 if self.batch_size == "auto" else self.batch_size
@@ -441,6 +445,7 @@ class TorchEstimator:
             verbose=bool(self.verbose),
             learning_rate_schedule=schedule_for_call(self.learning_rate, incremental),
             weighted=weighted,
+            rows_add_up=self._loss_adds_up_over_rows(),
         )
 
     def _validation_split(self, data, seed):

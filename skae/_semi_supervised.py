@@ -92,6 +92,8 @@ def semi_supervised_phase(estimator, phase, data, seed, incremental, noise_gener
     arrays = paired_arrays(data.X, data.sample_weight, labelled)
     device = next(phase.module.parameters()).device
     config = estimator._config(arrays[2].shape[0], incremental, weighted=data.weighted)
+    # Its terms are each a mean over their own rows of the batch.
+    config = dataclasses.replace(config, rows_add_up=False)
     return dataclasses.replace(
         phase,
         loss_fn=_loss_function(estimator, use_bce, noise_generator, paired=True),

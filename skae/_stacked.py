@@ -462,6 +462,10 @@ default="plateau"
             X, y, incremental=True, classes=classes, sample_weight=sample_weight
         )
 
+    def _loss_adds_up_over_rows(self):
+        # Batch norm normalises by the batch's statistics.
+        return not self.batch_norm
+
     def _build_net(self, data):
         sizes = as_layer_sizes(self.hidden_layer_sizes)
         n_classes, decoder = len(data.attributes["classes_"]), data.attributes.get("_decoder_")

@@ -56,6 +56,11 @@ class TrainingConfig:
     # (in the epoch's loss, the L2 penalty's divisor and the validation
     # score), as sklearn's MLP counts sample weights.
     weighted: bool = False
+    # The loss is a weighted mean over rows, so L-BFGS may sum it over
+    # chunks of batch_size rows; False when a term is computed over the
+    # batch (a sparsity target, batch norm, the semi-supervised terms):
+    # L-BFGS then evaluates all rows at once, its objective exact.
+    rows_add_up: bool = True
 
 
 @dataclass
@@ -221,7 +226,8 @@ def _train_epoch_lbfgs(
     module, loss_fn, sources, optimizer, config, generator, schedule, noise_generators=()
 ):
     n_samples = sources[0].n_samples
-    batches = list(batch_indices(n_samples, config.batch_size, False, None))
+    chunk = config.batch_size if config.rows_add_up else n_samples
+    batches = list(batch_indices(n_samples, chunk, False, None))
     total_weight = n_samples
     if config.weighted:
         weights = sources[-1]

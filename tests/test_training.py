@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from sklearn.base import clone
+from sklearn.datasets import load_digits
 from torch import nn
 
 import skae._training
+from skae import AutoencoderTransformer, StackedAutoencoderClassifier
 from skae._layers import build_initialized
 from skae._nets import MLPAutoencoder
 from skae._optim import make_optimizer
@@ -234,4 +237,41 @@ def test_an_interrupt_while_an_epoch_is_saved_keeps_history_and_weights_in_step(
     train(1)
     interrupted, one_epoch = trained
     for p, q in zip(interrupted.parameters(), one_epoch.parameters(), strict=True):
+        assert torch.equal(p, q)
+
+
+_BATCH_TERMS = {
+    "sparsity_target": AutoencoderTransformer(
+        4, code_activation="logistic", sparsity_target=0.05, solver="lbfgs", max_iter=2
+    ),
+    "batch_norm": StackedAutoencoderClassifier(
+        (8,), batch_norm=True, pretrain_max_iter=1, solver="lbfgs", max_iter=2
+    ),
+    "semi-supervised, weighted": StackedAutoencoderClassifier(
+        (8,), pretrain_max_iter=0, reconstruction_weight=1, solver="lbfgs", max_iter=2, alpha=0
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(_BATCH_TERMS))
+def test_lbfgs_objective_with_batch_terms_does_not_depend_on_batch_size(name):
+    # L-BFGS sums its objective over chunks of batch_size rows; a term
+    # computed over a batch (the KL sparsity term, batch statistics, the
+    # semi-supervised terms, each a mean over its own rows) made the
+    # "full-batch" objective depend on batch_size, and weights in the
+    # semi-supervised terms were re-weighted by the labelled rows' weights.
+    digits = load_digits()
+    X, y = digits.data[:120] / 16, digits.target[:120].copy()
+    weights = None
+    if name.startswith("semi"):
+        y[::3] = -1
+        weights = np.where(np.arange(120) % 7 == 0, 1000.0, 1.0)
+    fits = [
+        clone(_BATCH_TERMS[name])
+        .set_params(batch_size=size, random_state=0)
+        .fit(X, y, sample_weight=weights)
+        for size in (40, 500)
+    ]
+    assert fits[0].loss_curve_ == fits[1].loss_curve_
+    for p, q in zip(fits[0].module_.parameters(), fits[1].module_.parameters(), strict=True):
         assert torch.equal(p, q)
