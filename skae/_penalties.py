@@ -23,7 +23,10 @@ def weighted_mean(values, weights=None):
     """Mean of per-sample ``values`` (B,), weighted by ``weights`` (B,) if given."""
     if weights is None:
         return values.mean()
-    return (values * weights).sum() / weights.sum()
+    # Relative to the largest weight: the same mean, but weights near
+    # float32's limit (which a fit accepts) can't overflow the sums.
+    relative = weights / weights.amax()
+    return (values * relative).sum() / relative.sum()
 
 
 class _ScaledSquaredError(torch.autograd.Function):

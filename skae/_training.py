@@ -187,7 +187,7 @@ def _batch_weight(batch, config):
 
 def _train_epoch_stochastic(module, loss_fn, sources, optimizer, config, generator, schedule):
     n_samples, device = sources[0].n_samples, sources[0].device
-    # The epoch's loss is summed in place, on the device: no new tensors
+    # The epoch's loss is summed (weighted: averaged) in place, on the device: no new tensors
     # and no host synchronisation per batch, one .item() per epoch.
     total = torch.zeros((), dtype=torch.float32, device=device)
     total_weight = torch.zeros((), dtype=torch.float32, device=device) if config.weighted else 0
@@ -212,14 +212,16 @@ def _train_epoch_stochastic(module, loss_fn, sources, optimizer, config, generat
         if penalised is not None and step % ZERO_VANISHED_EVERY == 0:
             _zero_vanished(penalised, optimizer)
         if config.weighted:
-            total.addcmul_(loss.detach(), weight)
+            # A running mean: loss x weight could overflow float32 where the
+            # weights near its limit (which a fit accepts).
             total_weight.add_(weight)
+            total.add_((loss.detach() - total) * (weight / total_weight))
         else:
             total.add_(loss.detach(), alpha=weight)
             total_weight += weight
     if penalised is not None:
         _zero_vanished(penalised, optimizer)
-    return total.item() / float(total_weight)
+    return total.item() if config.weighted else total.item() / total_weight
 
 
 def _train_epoch_lbfgs(

@@ -82,6 +82,19 @@ def test_scaling_every_weight_changes_nothing_but_rounding(estimator, data):
     np.testing.assert_allclose(_outputs(once, X), _outputs(thrice, X), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_weights_near_float32s_limit_train_as_weights_of_one(estimator, data):
+    # Weights that the range check accepts (their sum below float32's
+    # largest) overflowed the float32 loss sums, a "divergence" blamed on
+    # the learning rate. A power of two scales every weight exactly.
+    X, y, weights = data
+    estimator = clone(estimator).set_params(alpha=0.0)
+    plain = clone(estimator).fit(X, y, sample_weight=weights)
+    huge = clone(estimator).fit(X, y, sample_weight=weights * 2.0**120)
+    assert huge.loss_curve_ == plain.loss_curve_
+    np.testing.assert_array_equal(_outputs(huge, X), _outputs(plain, X))
+
+
 def test_weights_change_the_fit(data):
     X, y, weights = data
     ae = AutoencoderTransformer(3, hidden_layer_sizes=(8,), max_iter=3, random_state=0)
