@@ -386,7 +386,7 @@ default="identity"
 
     def _loss_adds_up_over_rows(self):
         # The KL sparsity term compares the batch's mean activation.
-        return self.sparsity_target is None
+        return self.sparsity_target is None and super()._loss_adds_up_over_rows()
 
     def _build_net(self, data):
         return build_autoencoder(

@@ -27,6 +27,7 @@ from ._blocks import (
     weighted_centred_squares,
     weighted_moments,
 )
+from ._divergence import refuse_non_finite_input
 from ._estimator import (
     _FLOAT32_TINY,
     TRAINING_PARAMETER_CONSTRAINTS,
@@ -243,6 +244,7 @@ class BaseAutoencoder(
             )
         if not in_unit_interval(X):
             low, high = value_range(X)
+            refuse_non_finite_input(max(abs(low), abs(high)))
             raise ValueError(
                 f"loss='bce' needs X in [0, 1], but X has values in [{low:.8g}, {high:.8g}]. "
                 "Scale it first (e.g. MinMaxScaler, with clip=True for rows beyond the "

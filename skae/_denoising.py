@@ -7,6 +7,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder import AutoencoderTransformer
 from ._blocks import in_unit_interval, value_range
+from ._divergence import refuse_non_finite_input
 from ._docstrings import document_fitted_attributes
 from ._estimator import _FLOAT32_MAX, store_parameters
 from ._layers import corrupt
@@ -175,6 +176,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
             )
         if self.noise == "salt_and_pepper" and self.noise_level > 0 and not in_unit_interval(X):
             low, high = value_range(X)
+            refuse_non_finite_input(max(abs(low), abs(high)))
             raise ValueError(
                 "noise='salt_and_pepper' sets inputs to 0 or 1, the extremes of data in "
                 f"[0, 1], but X has values in [{low:.8g}, {high:.8g}]. Scale it first (e.g. "

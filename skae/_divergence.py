@@ -36,6 +36,12 @@ def non_finite_input_message(largest):
     )
 
 
+def refuse_non_finite_input(largest):
+    """Raise a ValueError saying so if X, of largest magnitude ``largest``, holds NaN or inf."""
+    if message := non_finite_input_message(largest):
+        raise ValueError(message)
+
+
 def _excess(value, typical):
     """How many orders of magnitude ``value`` lies above ``typical``."""
     return math.log10(value / typical) if value > 0 else -math.inf

@@ -32,7 +32,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
 from ._blocks import all_finite
-from ._divergence import divergence_message, largest_magnitude, non_finite_input_message
+from ._divergence import divergence_message, largest_magnitude, refuse_non_finite_input
 from ._layers import (
     build_initialized,
     build_seeded,
@@ -137,6 +137,11 @@ def drop_zero_weights(X, sample_weight, *others):
     if sample_weight is None:
         return X, None, *others
     sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+    if not np.isfinite(sample_weight).all():  # let through by assume_finite=True
+        raise ValueError(
+            "sample_weight contains NaN or infinity, which scikit-learn's check would "
+            "have refused, but sklearn.config_context(assume_finite=True) skipped it."
+        )
     keep = sample_weight > 0
     if not keep.any():
         raise ValueError("sample_weight is 0 for every sample: nothing to fit.")
@@ -429,7 +434,7 @@ class TorchEstimator:
 
     def _loss_adds_up_over_rows(self):
         """Whether the loss is a mean over rows (no term computed over a batch)."""
-        return True
+        return not self._has_user_modules()  # a user's BatchNorm1d would not
 
     def _config(self, n_samples, incremental, max_epochs=None, learning_rate=None, weighted=False):
         """The TrainingConfig of a phase over ``n_samples`` rows."""
@@ -602,8 +607,7 @@ class TorchEstimator:
         result = result.astype(dtype, copy=False)  # checked in the dtype returned
         if not all_finite(result):
             largest = largest_magnitude(X)
-            if non_finite := non_finite_input_message(largest):
-                raise ValueError(non_finite)
+            refuse_non_finite_input(largest)
             raise ValueError(
                 f"{type(self).__name__} computed non-finite values (NaN or inf) from "
                 f"finite input: the input's largest magnitude is {largest:.3g}, too "

@@ -8,6 +8,7 @@ Networks are assembled from these in ``_nets.py`` (autoencoders) and
 
 import contextlib
 import math
+import os
 import threading
 from collections.abc import Sequence
 
@@ -138,6 +139,17 @@ def build_initialized(factory, generator):
 # and seed them for a user's modules take turns, or each would draw the
 # others' numbers (and restore the others' states when it ends).
 _GLOBAL_GENERATORS_LOCK = threading.RLock()
+
+
+def _new_lock_in_child():
+    # A process forked while a thread held the lock would inherit it held,
+    # with no thread left to release it.
+    global _GLOBAL_GENERATORS_LOCK
+    _GLOBAL_GENERATORS_LOCK = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_new_lock_in_child)
 
 
 def build_seeded(factory, seed):

@@ -90,7 +90,8 @@ def kl_sparsity(code, target, weights=None):
     if weights is None:
         rho_hat = code.mean(dim=0)
     else:
-        rho_hat = (code * weights[:, None]).sum(dim=0) / weights.sum()
+        relative = weights / weights.amax()  # as in weighted_mean: no overflow
+        rho_hat = (code * relative[:, None]).sum(dim=0) / relative.sum()
     rho_hat = rho_hat.clamp(_EPS, 1 - _EPS)  # (k,)
     rho = target
     kl = rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))

@@ -84,9 +84,20 @@ def test_page_blocks_run_with_short_fits(page, tmp_path, monkeypatch):
     # imports), shown as a pattern to copy, not run.
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": "docs_block"}
-    for index, block in enumerate(PAGES[page]):
-        if NEEDS_A_CLUSTER.search(block):
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            exec(compile(short_fits(block), f"{page} block {index}", "exec"), namespace)
+    mlflow = None
+    if any("mlflow" in block for block in PAGES[page]):
+        import mlflow
+
+        # The blocks set mlflow's (process-wide) tracking URI: put it back.
+        monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+        tracking_uri = mlflow.get_tracking_uri()
+    try:
+        for index, block in enumerate(PAGES[page]):
+            if NEEDS_A_CLUSTER.search(block):
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                exec(compile(short_fits(block), f"{page} block {index}", "exec"), namespace)
+    finally:
+        if mlflow is not None:
+            mlflow.set_tracking_uri(tracking_uri)

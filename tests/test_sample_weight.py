@@ -37,6 +37,14 @@ ESTIMATORS = [
         max_iter=3,
         random_state=0,
     ),  # fmt: skip
+    AutoencoderTransformer(  # the KL sparsity term: a weighted mean of its own
+        3,
+        hidden_layer_sizes=(8,),
+        code_activation="logistic",
+        sparsity_target=0.05,
+        max_iter=3,
+        random_state=0,
+    ),  # fmt: skip
 ]
 
 

@@ -240,12 +240,20 @@ def test_an_interrupt_while_an_epoch_is_saved_keeps_history_and_weights_in_step(
         assert torch.equal(p, q)
 
 
+def batch_norm_architecture(n_features, n_components):
+    encoder = nn.Sequential(nn.Linear(n_features, 8), nn.BatchNorm1d(8), nn.ReLU())
+    return nn.Sequential(encoder, nn.Linear(8, n_components)), nn.Linear(n_components, n_features)
+
+
 _BATCH_TERMS = {
     "sparsity_target": AutoencoderTransformer(
         4, code_activation="logistic", sparsity_target=0.05, solver="lbfgs", max_iter=2
     ),
     "batch_norm": StackedAutoencoderClassifier(
         (8,), batch_norm=True, pretrain_max_iter=1, solver="lbfgs", max_iter=2
+    ),
+    "a user's BatchNorm1d": AutoencoderTransformer(
+        4, architecture=batch_norm_architecture, solver="lbfgs", max_iter=2
     ),
     "semi-supervised, weighted": StackedAutoencoderClassifier(
         (8,), pretrain_max_iter=0, reconstruction_weight=1, solver="lbfgs", max_iter=2, alpha=0

@@ -1,6 +1,9 @@
 """User architectures (a callable ``architecture``): built for real, seeded by random_state."""
 
+import multiprocessing
+import os
 import pickle
+import threading
 
 import joblib
 import numpy as np
@@ -288,3 +291,40 @@ def test_a_float64_default_dtype_is_named_for_a_users_modules():
     finally:
         torch.set_default_dtype(before)
     np.testing.assert_array_equal(pickle.loads(pickled).transform(X), fitted.transform(X))
+
+
+def _fit_in_child(queue):
+    model, _ = _fit(dropout_batch_norm_architecture, 0, max_iter=1)
+    queue.put(model.n_iter_)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_process_forked_while_a_thread_forks_the_generators_can_fit():
+    # Fits of user modules hold a process-wide lock while they fork torch's
+    # global generators; a child forked meanwhile inherited it held, and
+    # its own such fit waited forever.
+    from skae import _layers
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_lock():
+        with _layers._GLOBAL_GENERATORS_LOCK:
+            held.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        held.wait(10)
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=_fit_in_child, args=(queue,))
+        child.start()
+        child.join(60)
+        alive = child.is_alive()
+        if alive:
+            child.kill()
+        assert not alive and queue.get(timeout=5) == 1
+    finally:
+        release.set()
+        holder.join()

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import sklearn
 import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -274,3 +275,22 @@ def test_a_bool_is_no_count(cls):
     if cls is VariationalAutoencoder:
         with pytest.raises(ValueError, match="'n_samples' parameter .* Got True instead"):
             fitted.sample(True)
+
+
+def test_nan_let_through_by_assume_finite_is_named_by_the_range_checks():
+    # The [0, 1] checks quoted "values in [nan, nan]" and advised scaling;
+    # a NaN weight was silently read as weight 0 and its row dropped.
+    X = X_GOOD.copy()
+    X[3, 2] = np.nan
+    models = [
+        AutoencoderTransformer(1, loss="bce", output_activation="sigmoid", max_iter=2),
+        DenoisingAutoencoder(1, noise="salt_and_pepper", max_iter=2),
+    ]
+    weights = np.ones(len(X_GOOD))
+    weights[5] = np.nan
+    with sklearn.config_context(assume_finite=True):
+        for model in models:
+            with pytest.raises(ValueError, match="X contains NaN or infinity.*assume_finite"):
+                model.fit(X)
+        with pytest.raises(ValueError, match="sample_weight contains NaN.*assume_finite"):
+            AutoencoderTransformer(1, max_iter=2).fit(X_GOOD, sample_weight=weights)
