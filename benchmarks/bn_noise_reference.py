@@ -24,11 +24,12 @@ Usage::
     python benchmarks/bn_noise_reference.py --quick    # a smoke run
 
 Writes ``benchmarks/results/bn_noise_reference.{json,md}`` (``--quick``:
-``bn_noise_reference_quick.*``).
+``bn_noise_reference_quick.*``), or to the folder ``--out`` names.
 """
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -125,6 +126,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 images, 2 + 1 epochs")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     args = parser.parse_args()
     n_train, n_constant, n_decay = (
         (2_000, 2, 1) if args.quick else (N_TRAIN, EPOCHS_CONSTANT, EPOCHS_DECAY)
@@ -144,11 +146,11 @@ def main():
     )
     print(table)
     stem = "bn_noise_reference_quick" if args.quick else "bn_noise_reference"
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / f"{stem}.md").write_text(table)
-    command = "python benchmarks/bn_noise_reference.py" + (" --quick" if args.quick else "")
-    print(f"Wrote {RESULTS / stem}.{{json,md}}. Reproduce with: {command} --seed {args.seed}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (args.out / f"{stem}.md").write_text(table)
+    command = " ".join(["python benchmarks/bn_noise_reference.py", *sys.argv[1:]])
+    print(f"Wrote {args.out / stem}.{{json,md}}. Reproduce with: {command}")
 
 
 if __name__ == "__main__":

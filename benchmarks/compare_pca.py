@@ -16,12 +16,14 @@ For each ``n_components`` in a sweep, on held-out data, this measures
 It prints a markdown table, and writes it (``.md``), the raw figures
 (``.json``) and PNG figures (error and accuracy curves, a grid of
 originals / PCA / autoencoder reconstructions, the 2-D codes of both) to
-``benchmarks/results/``.
+``benchmarks/results/`` (``--out DIR``: to DIR; ``--tag T``: names end
+in ``_T``).
 
 Run: ``python benchmarks/compare_pca.py`` on ``load_digits`` (about 10
 seconds on 2 CPU cores), or ``python benchmarks/compare_pca.py --mnist PATH``
 (``../shared/data/mnist.npz``) for MNIST, where each autoencoder is a
-deep 784-1000-500-250-k network (long: see ``--epochs``).
+deep 784-1000-500-250-k network (long: see ``--epochs``). ``--components``
+sets the code sizes swept, ``--learning-rate`` the MNIST schedule.
 """
 
 import argparse

@@ -1,7 +1,8 @@
 """Defaults against PCA: what skae does with every setting left at its default.
 
 A plain script: settings at the top, one result line per measurement,
-results in benchmarks/results/defaults.{json,md}. It measures and prints;
+results in benchmarks/results/defaults.{json,md} (``--quick``:
+``defaults_quick.*``; ``--out DIR``: in DIR). It measures and prints;
 each row carries its target and whether it is met, and nothing is asserted
 (whatever the library's defaults are when it runs is what gets measured).
 

@@ -22,9 +22,11 @@ Run it alone on an idle machine, with torch's default threads::
 
     python benchmarks/fit_start.py
 
-Prints a table and writes ``benchmarks/results/fit_start.{json,md}``.
+Prints a table and writes ``benchmarks/results/fit_start.{json,md}`` (or
+to the folder ``--out`` names).
 """
 
+import argparse
 import json
 import statistics
 import sys
@@ -125,6 +127,9 @@ VARIANTS = {
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    args = parser.parse_args()
     X = load_mnist()
     n_batches = -(-len(X) // BATCH_SIZE)
     batch_times(X[:5000])  # warm-up
@@ -148,10 +153,11 @@ def main():
         )
     table = "\n".join(lines) + "\n"
     print(table)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "fit_start.md").write_text(table)
-    (RESULTS / "fit_start.json").write_text(json.dumps(runs, indent=2) + "\n")
-    print(f"Wrote {RESULTS}/fit_start.{{json,md}}. Reproduce with: python benchmarks/fit_start.py")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "fit_start.md").write_text(table)
+    (args.out / "fit_start.json").write_text(json.dumps(runs, indent=2) + "\n")
+    command = " ".join(["python benchmarks/fit_start.py", *sys.argv[1:]])
+    print(f"Wrote {args.out}/fit_start.{{json,md}}. Reproduce with: {command}")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ are imported only by the modules that need them.
     python benchmarks/import_cost.py --quick     # 3 runs each
 
 It prints ``uptime``'s load first (figures from a busy machine are
-labelled); results go to benchmarks/results/import_cost.{json,md}.
+labelled); results go to benchmarks/results/import_cost.{json,md}
+(``--quick``: ``import_cost_quick.*``), or to the folder ``--out`` names.
 """
 
 import argparse
@@ -89,6 +90,7 @@ def import_tree(stderr):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_RUNS} runs each")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     args = parser.parse_args()
     n_runs = QUICK_RUNS if args.quick else N_RUNS
     load = os.getloadavg()[0]
@@ -134,7 +136,7 @@ def main():
         print(f"  {self_us / 1e3:8.1f} ms self  {name}")
 
     record = {
-        "command": "python benchmarks/import_cost.py" + (" --quick" if args.quick else ""),
+        "command": " ".join(["python benchmarks/import_cost.py", *sys.argv[1:]]),
         "load_average_1min": load,
         "n_runs": n_runs,
         "python": sys.version.split()[0],
@@ -146,8 +148,8 @@ def main():
         "third_party_self_ms": {name: s / 1e3 for name, s, _, _ in third[:TOP]},
     }
     suffix = "_quick" if args.quick else ""
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"import_cost{suffix}.json").write_text(json.dumps(record, indent=2) + "\n")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"import_cost{suffix}.json").write_text(json.dumps(record, indent=2) + "\n")
     table = [
         f"`{record['command']}` (load {load:.2f}, median of {n_runs} fresh interpreters)",
         "",
@@ -159,8 +161,8 @@ def main():
         f"| difference | {median['process_difference']:.3f} |",
         "",
     ]
-    (RESULTS / f"import_cost{suffix}.md").write_text("\n".join(table))
-    print(f"\nwrote {RESULTS}/import_cost{suffix}.{{json,md}}; reproduce: {record['command']}")
+    (args.out / f"import_cost{suffix}.md").write_text("\n".join(table))
+    print(f"\nwrote {args.out}/import_cost{suffix}.{{json,md}}; reproduce: {record['command']}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ Targets (issue 12): inference adds at most 0.25x its input plus its output;
 the (float32) training data plus O(batch); ``partial_fit`` over chunks of a
 memmap at most 0.25x the array.
 
-Run it: python benchmarks/memory.py  (about 2 minutes; --rows for less)
+Run it: python benchmarks/memory.py  (about 2 minutes; --rows for less;
+results/memory.{json,md}, or in the folder --out names)
 """
 
 import argparse
@@ -160,17 +161,15 @@ def markdown(rows, command):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=N_ROWS)
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--rows", type=int, default=N_ROWS, help="rows of the data")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     parser.add_argument("--case", choices=list(CASES), help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:  # a child process: one case, one JSON line
         print(json.dumps(measure(args.case, args.data)))
         return
-    command = "python benchmarks/memory.py"
-    if args.rows != N_ROWS:
-        command += f" --rows {args.rows}"
+    command = " ".join(["python benchmarks/memory.py", *sys.argv[1:]])
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         make_data(Path(folder), args.rows)
@@ -181,7 +180,7 @@ def main():
             r = rows[-1]
             print(
                 f"{r['description']:<45} growth {r['growth_mb']:7.1f} MB "
-                f"= {r['growth_over_input']:.3f}x input (+output); "
+                f"(growth - output) / input {r['growth_over_input']:.3f}; "
                 f"target {r['target']}: {r['growth_over_target']:.2f} of it",
                 flush=True,
             )

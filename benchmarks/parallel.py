@@ -20,7 +20,8 @@ not process start-up; the warm-up's time is reported too.
 
 It prints ``uptime``'s load first and warns when the machine is busy (the
 ratio is then not meaningful); results go to
-benchmarks/results/parallel.{json,md}, labelled with that load.
+benchmarks/results/parallel.{json,md} (or to the folder ``--out`` names),
+labelled with that load.
 """
 
 import argparse

@@ -604,10 +604,13 @@ def notes(part):
             f"sum up to the first epoch at or below it). Hidden layers {list(s['hidden'])}."
         )
     else:
+        skae_params = ", ".join(f"{k}={v!r}" for k, v in s.get("skae_params", {}).items())
         lines.append(
-            "Fit: each method's own stopping rule (skae's defaults; MLPRegressor's "
-            "defaults, max_iter=400; skorch with EarlyStopping on the training loss at "
-            "skae's tol and patience, max_epochs=400). Time to PCA's error: a fresh model "
+            "Fit: each method's own stopping rule (skae's defaults"
+            f"{', ' + skae_params if skae_params else ''}; MLPRegressor's defaults, "
+            f"max_iter={s.get('mlp_max_iter', 400)}; skorch with EarlyStopping on the "
+            "training loss at skae's tol and patience, "
+            f"max_epochs={s.get('skorch_max_epochs', 400)}). Time to PCA's error: a fresh model "
             f"trained by partial_fit, one epoch a call, up to {s['epoch_budget']} epochs, "
             "only the partial_fit calls timed."
         )

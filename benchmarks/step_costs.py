@@ -42,9 +42,11 @@ Run it alone on an idle machine, with torch's default threads::
 
     python benchmarks/step_costs.py
 
-Prints a table and writes ``benchmarks/results/step_costs.{json,md}``.
+Prints a table and writes ``benchmarks/results/step_costs.{json,md}`` (or
+to the folder ``--out`` names).
 """
 
+import argparse
 import json
 import os
 import statistics
@@ -236,6 +238,10 @@ def table(title, unit, times):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    args = parser.parse_args()
+    command = " ".join(["python benchmarks/step_costs.py", *sys.argv[1:]])
     load = [round(value, 2) for value in os.getloadavg()]
     steps, moments = measure_steps(), measure_moments()
     training, denormals = measure_training_steps(), measure_denormals()
@@ -264,15 +270,15 @@ def main():
         "",
         *table(f"Products with denormal weights, 20 calls x {REPEATS}:", "ms", denormals),
         "",
-        f"Load average at the start: {load}. Reproduce: `python benchmarks/step_costs.py`",
+        f"Load average at the start: {load}. Reproduce: `{command}`",
     ]
     text = "\n".join(lines) + "\n"
     print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "step_costs.md").write_text(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "step_costs.md").write_text(text)
     results = {"steps_us": steps, "training_step_us": training, "moments_ms": moments,
                "denormal_products_ms": denormals, "threads": threads, "load": load}  # fmt: skip
-    (RESULTS / "step_costs.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.out / "step_costs.json").write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -6,12 +6,14 @@ time of each and their ratio next to the work per batch (multiply-adds,
 skae._threads.work_per_batch). skae uses one thread below the work where
 the ratio stops favouring 1 thread (skae._threads.ONE_THREAD_BELOW).
 
-Run it alone on an idle machine: python benchmarks/threads.py
+Run it alone on an idle machine, with torch's default threads:
+python benchmarks/threads.py (``--out DIR``: results/threads.json in DIR).
 """
 
 import argparse
 import json
 import os
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -48,10 +50,12 @@ def epoch_seconds(n_features, hidden, threads):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     args = parser.parse_args()
     all_threads = torch.get_num_threads()
     print(f"load average {os.getloadavg()}; threads: 1 and {all_threads}")
+    if all_threads == 1:  # OMP_NUM_THREADS=1, say: the run compares 1 with 1
+        print("warning: torch has 1 thread here; run without OMP_NUM_THREADS to compare")
     rows = []
     for n_features, hidden in SIZES:
         one, work = epoch_seconds(n_features, hidden, 1)
@@ -64,7 +68,7 @@ def main():
     torch.set_num_threads(all_threads)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "threads.json").write_text(json.dumps({"load": os.getloadavg(), "rows": rows}))
-    print("Reproduce with: python benchmarks/threads.py")
+    print("Reproduce with:", " ".join(["python benchmarks/threads.py", *sys.argv[1:]]))
 
 
 if __name__ == "__main__":

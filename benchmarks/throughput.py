@@ -93,7 +93,9 @@ From the repository root::
 
 Results go to ``benchmarks/results/throughput.json`` and
 ``benchmarks/results/throughput.md`` (``--quick`` writes
-``throughput_quick.*`` instead, so it never overwrites a real run).
+``throughput_quick.*`` instead, so it never overwrites a real run), or
+to the folder ``--out`` names. Options given with ``--quick`` (``--epochs``,
+``--repeats``, ``--max-wait``) override its smoke-run values.
 """
 
 import argparse
@@ -623,8 +625,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mnist", type=Path, default=DEFAULT_MNIST, help="path to mnist.npz")
     parser.add_argument("--quick", action="store_true", help="tiny smoke test, not a measurement")
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help="epochs per timed fit")
-    parser.add_argument("--repeats", type=int, default=REPEATS, help="timed fits per program")
+    # Defaults None: an option given explicitly stands, with --quick too.
+    parser.add_argument("--epochs", type=int, help=f"epochs per timed fit ({EPOCHS})")
+    parser.add_argument("--repeats", type=int, help=f"timed fits per program ({REPEATS})")
     parser.add_argument(
         "--threads",
         type=int,
@@ -634,15 +637,16 @@ def main():
     parser.add_argument(
         "--max-wait",
         type=float,
-        default=MAX_WAIT_S,
-        help="seconds to wait at most, before each timing, for other processes to go quiet",
+        help="seconds to wait at most, before each timing, for other processes to go quiet "
+        f"({MAX_WAIT_S:g})",
     )
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="results folder")
     args = parser.parse_args()
 
     settings = dict(
         n_samples=N_SAMPLES,
-        epochs=args.epochs,
-        repeats=args.repeats,
+        epochs=EPOCHS,
+        repeats=REPEATS,
         n_warmup=N_WARMUP,
         deep_n_samples=DEEP_N_SAMPLES,
         deep_repeats=DEEP_REPEATS,
@@ -652,11 +656,13 @@ def main():
         batch_sizes=list(BATCH_SIZES),
         statistic="min (median also kept)",
         slack_cores=SLACK_CORES,
-        max_wait_s=args.max_wait,
+        max_wait_s=MAX_WAIT_S,
         max_attempts=MAX_ATTEMPTS,
     )
     if args.quick:
         settings.update(QUICK)
+    given = {"epochs": args.epochs, "repeats": args.repeats, "max_wait_s": args.max_wait}
+    settings.update({name: value for name, value in given.items() if value is not None})
 
     def log(line):
         print(line, file=sys.stderr, flush=True)
@@ -699,15 +705,7 @@ def main():
 
     import skorch
 
-    command = "python benchmarks/throughput.py" + " ".join(
-        [""]
-        + (["--quick"] if args.quick else [])
-        + ([f"--epochs {args.epochs}"] if args.epochs != EPOCHS else [])
-        + ([f"--repeats {args.repeats}"] if args.repeats != REPEATS else [])
-        + ([f"--max-wait {args.max_wait:g}"] if args.max_wait != MAX_WAIT_S else [])
-        + ([f"--threads {args.threads}"] if args.threads is not None else [])
-        + ([f"--mnist {args.mnist}"] if args.mnist != DEFAULT_MNIST else [])
-    )
+    command = " ".join(["python benchmarks/throughput.py", *sys.argv[1:]])
     results = {
         "command": command,
         "settings": settings,
@@ -734,12 +732,12 @@ def main():
         "total_seconds": time.perf_counter() - start,
     }
     table = markdown(results)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     stem = "throughput_quick" if args.quick else "throughput"
-    (RESULTS_DIR / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
-    (RESULTS_DIR / f"{stem}.md").write_text(table)
+    (args.out / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.out / f"{stem}.md").write_text(table)
     print(table)
-    print(f"Wrote {RESULTS_DIR / stem}.json and .md in {results['total_seconds']:.0f} s.")
+    print(f"Wrote {args.out / stem}.json and .md in {results['total_seconds']:.0f} s.")
     print(f"Reproduce with: {command}")
 
 

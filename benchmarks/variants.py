@@ -1,10 +1,12 @@
 """Each autoencoder variant doing its job on MNIST.
 
 A plain script: settings at the top, one result line per measurement,
-results in benchmarks/results/variants.{json,md} and variants.png.
+results in benchmarks/results/variants.{json,md} and variants.png (``--quick``:
+``variants_quick.*``; ``--out DIR``: in DIR).
 
     python benchmarks/variants.py            # full run (~6 min on 2 idle CPU cores)
     python benchmarks/variants.py --quick    # smoke run (~10 s)
+    python benchmarks/variants.py --mnist PATH --threads N   # other data, threads
 
 The full run trains on a subset of the training set (N_TRAIN images) for a
 few epochs, except the VAE, which sees all 60,000 images; every figure is
@@ -361,6 +363,7 @@ def main():
     parser.add_argument("--mnist", default=str(MNIST), help="path to mnist.npz")
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     parser.add_argument("--threads", type=int, default=THREADS, help="torch threads")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     n_test = None
@@ -369,7 +372,7 @@ def main():
             QUICK[k] for k in ("N_TRAIN", "EPOCHS", "VAE_EPOCHS", "N_TEST")
         )
     warnings.filterwarnings("ignore", category=ConvergenceWarning)  # fixed epochs on purpose
-    command = "python benchmarks/variants.py" + (" --quick" if args.quick else "")
+    command = " ".join(["python benchmarks/variants.py", *sys.argv[1:]])
     tic = time.perf_counter()
     x_train, X_test = load_mnist(args.mnist, n_test)
     rng = np.random.default_rng(SEED)
@@ -393,12 +396,12 @@ def main():
     total_s = time.perf_counter() - tic
     results["total_s"] = total_s
     results["command"] = command
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     suffix = "_quick" if args.quick else ""
-    (RESULTS / f"variants{suffix}.json").write_text(json.dumps(results, indent=2))
-    write_markdown(RESULTS / f"variants{suffix}.md", results, command, total_s)
-    save_figure(RESULTS / f"variants{suffix}.png", X_test, noisy, dae, samples)
-    print(f"total {total_s:.0f}s; results in {RESULTS}/variants{suffix}.*")
+    (args.out / f"variants{suffix}.json").write_text(json.dumps(results, indent=2))
+    write_markdown(args.out / f"variants{suffix}.md", results, command, total_s)
+    save_figure(args.out / f"variants{suffix}.png", X_test, noisy, dae, samples)
+    print(f"total {total_s:.0f}s; results in {args.out}/variants{suffix}.*")
     print(f"reproduce with: {command}")
 
 
