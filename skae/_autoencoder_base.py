@@ -408,7 +408,8 @@ class BaseAutoencoder(
         if X.shape[1] != self.n_components_:
             raise ValueError(
                 f"X has {X.shape[1]} features, but {type(self).__name__}.inverse_transform "
-                f"expects codes with {self.n_components_} features (n_components)."
+                f"expects codes with {self.n_components_} features (n_components_, the "
+                "fitted code size)."
             )
         return self._infer(lambda module, X_batch: module.decode(X_batch), X)
 

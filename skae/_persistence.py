@@ -26,7 +26,7 @@ import warnings
 from collections.abc import Iterable
 
 import numpy as np
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file
 
 from ._autoencoder import AutoencoderTransformer
@@ -158,7 +158,21 @@ def _write_file(path, metadata, arrays):
             f"skae.save cannot write {path}: the folder {folder} does not exist."
         )
     metadata = dict(metadata, checksum=_checksum(metadata, arrays))
-    save_file(arrays, path, metadata=metadata)
+    try:
+        save_file(arrays, path, metadata=metadata)
+    except SafetensorError as error:  # not an OSError, and names a temporary file
+        raise OSError(f"skae.save cannot write {path}: {error}") from None
+
+
+def _path_string(path, caller):
+    """``path`` (str, bytes or path-like) as a str: safetensors takes str paths only."""
+    try:
+        return os.fsdecode(path)
+    except TypeError:
+        raise TypeError(
+            f"{caller} takes a file path (str or path-like), got {type(path).__name__} "
+            f"{path!r:.100}."
+        ) from None
 
 
 # -------------------------------------------------------------------- save
@@ -212,9 +226,13 @@ def save(estimator, path):
     >>> bool(np.array_equal(loaded.transform(X), model.transform(X)))
     True
     """
-    cls, path = type(estimator), os.fsdecode(path)  # safetensors takes str paths only
+    cls = type(estimator)
     if not hasattr(cls, "_rebuild_net"):
-        raise TypeError(f"skae.save saves skae estimators, got a {cls.__name__}.")
+        raise TypeError(
+            f"skae.save saves skae estimators, got a {cls.__name__}: call "
+            "skae.save(estimator, path)."
+        )
+    path = _path_string(path, "skae.save")
     if callable(getattr(estimator, "architecture", None)):
         raise TypeError(
             f"skae.save cannot save this {cls.__name__} to {path}: its architecture is "
@@ -297,7 +315,7 @@ def load(path, device=None, *, trusted=()):
     >>> skae.load(path, device="cpu")
     VariationalAutoencoder(n_components=3)
     """
-    path = os.fsdecode(path)  # safetensors takes str paths only
+    path = _path_string(path, "skae.load")
     metadata, arrays = _read_file(path)
     cls = _trusted_class(metadata["estimator"], trusted, path)
     try:
@@ -321,6 +339,8 @@ def _read_file(path):
         raise IsADirectoryError(f"{path} is a folder: pass the path of a file saved by skae.save.")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No skae model file at {path}.")
+    if not os.access(path, os.R_OK):
+        raise PermissionError(f"{path} exists, but this process may not read it.")
     try:
         with safe_open(path, framework="np") as file:
             metadata = file.metadata() or {}

@@ -74,8 +74,14 @@ def read_idx(path):
     """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as file:
-        content = file.read()
+    try:
+        with opener(path, "rb") as file:
+            content = file.read()
+    except (EOFError, gzip.BadGzipFile) as error:
+        raise ValueError(
+            f"{path} is not a valid gzip file (truncated, or not gzip): {error}. "
+            "Download it again."
+        ) from None
     if len(content) < 4 or content[0] != 0 or content[1] != 0:
         raise ValueError(f"{path} is not an IDX file: bad magic number.")
     type_code, n_dims = content[2], content[3]

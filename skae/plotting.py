@@ -92,6 +92,13 @@ def plot_reconstructions(models, X, *, n_images=8, image_shape=None, ax=None, cm
     plt = _pyplot()
     if not isinstance(models, dict):
         models = {type(models).__name__: models}
+    for name, model in models.items():
+        if not (hasattr(model, "transform") and hasattr(model, "inverse_transform")):
+            raise TypeError(
+                "models must be a fitted estimator with transform and inverse_transform "
+                f"(an autoencoder, PCA), or a dict of them by name; {name!r} is a "
+                f"{type(model).__name__}."
+            )
     if "original" in models:
         raise ValueError("No model may be named 'original': that row shows X itself.")
     if isinstance(n_images, bool) or not isinstance(n_images, Integral) or n_images < 1:

@@ -179,3 +179,13 @@ def test_the_sine_basis_has_rank_2_from_5_points():
     assert np.linalg.matrix_rank(sine_basis(5)) == 2
     with pytest.raises(ValueError, match="'n_points' parameter of sine_basis"):
         sine_basis(4)
+
+
+def test_read_idx_names_a_damaged_gzip_file(tmp_path):
+    # gzip's own EOFError / BadGzipFile named neither the file nor the cure.
+    whole = gzip.compress(bytes([0, 0, 0x08, 1]) + struct.pack(">I", 3) + bytes(3))
+    for name, content in [("cut-idx1-ubyte.gz", whole[:-6]), ("page-idx1-ubyte.gz", b"<html>")]:
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(ValueError, match=f"{name} is not a valid gzip file.*again"):
+            read_idx(path)

@@ -451,3 +451,32 @@ def test_mlflow_log_and_load_at_default_settings(data, tmp_path, monkeypatch):
     assert info.flavors["sklearn"]["serialization_format"] == "skops"
     restored = mlflow.sklearn.load_model(info.model_uri)
     _assert_same_model(fitted, restored, X)
+
+
+def test_file_system_errors_name_the_path_and_the_call(tmp_path, monkeypatch):
+    # safetensors' own error, for a folder the process may not write to,
+    # is no OSError and names a temporary file; an unreadable file was
+    # called "truncated or corrupted"; swapped or missing arguments met
+    # os.fsdecode's bare TypeError.
+    import safetensors
+
+    from skae import _persistence
+
+    model = skae.AutoencoderTransformer(2, max_iter=2, random_state=0)
+    path = tmp_path / "model.skae"
+    skae.save(model, path)
+
+    def refuse(*args, **kwargs):
+        raise safetensors.SafetensorError("I/O error: Permission denied (os error 13)")
+
+    monkeypatch.setattr(_persistence, "save_file", refuse)
+    with pytest.raises(OSError, match=f"skae.save cannot write {re.escape(str(path))}: .*denied"):
+        skae.save(model, path)
+    monkeypatch.setattr(os, "access", lambda *args: False)
+    with pytest.raises(PermissionError, match="exists, but this process may not read it"):
+        skae.load(path)
+    with pytest.raises(TypeError, match=r"got a str: call skae.save\(estimator, path\)"):
+        skae.save(str(path), model)
+    for call in (lambda: skae.save(model, None), lambda: skae.load(None)):
+        with pytest.raises(TypeError, match=r"takes a file path \(str or path-like\), got None"):
+            call()

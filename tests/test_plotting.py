@@ -232,3 +232,13 @@ def test_plot_loss_curve_draws_epochs_without_a_score_as_a_gap(close_figures):
     np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3, 4, 5])
     np.testing.assert_array_equal(dots.get_xdata(), [1])
     np.testing.assert_array_equal(dots.get_ydata(), [0.5])
+
+
+def test_plot_reconstructions_names_a_model_that_cannot_reconstruct(images, close_figures):
+    # A classifier, or a list in place of a dict, met a raw AttributeError.
+    classifier = StackedAutoencoderClassifier((4,), pretrain_max_iter=0, max_iter=2)
+    classifier.fit(images, np.arange(len(images)) % 2)
+    ae = AutoencoderTransformer(2, max_iter=2).fit(images)
+    for models, culprit in [(classifier, "StackedAutoencoderClassifier"), ([ae], "list")]:
+        with pytest.raises(TypeError, match=f"models must be a fitted estimator.*is a {culprit}"):
+            plot_reconstructions(models, images)

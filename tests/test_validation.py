@@ -294,3 +294,15 @@ def test_nan_let_through_by_assume_finite_is_named_by_the_range_checks():
                 model.fit(X)
         with pytest.raises(ValueError, match="sample_weight contains NaN.*assume_finite"):
             AutoencoderTransformer(1, max_iter=2).fit(X_GOOD, sample_weight=weights)
+
+
+def test_inverse_transform_names_the_fitted_code_size(fitted):
+    # After set_params(n_components=...), "n_components" named the new value,
+    # not the fitted size the codes must have.
+    n_fitted = fitted.n_components_
+    fitted.set_params(n_components=n_fitted + 1)
+    try:
+        with pytest.raises(ValueError, match=rf"codes with {n_fitted} features \(n_components_"):
+            fitted.inverse_transform(np.zeros((2, n_fitted + 1)))
+    finally:
+        fitted.set_params(n_components=n_fitted)
