@@ -206,8 +206,12 @@ def load_mnist(path=None, *, cache_dir=None, scale=True):
     >>> bool(data.X_train.min() >= 0 and data.X_train.max() <= 1), data.y_test.tolist()
     (True, [7])
     """
+    if not isinstance(scale, bool | np.bool_):
+        raise TypeError(f"scale must be True or False, got {scale!r}.")
     if path is None:
         folder = Path(cache_dir) if cache_dir is not None else _default_cache()
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(f"cache_dir {folder} is a file; give a folder.")
         if any(_idx_file(folder, stem) is None for stem in MNIST_FILES.values()):
             _download(folder)
         path = folder
@@ -224,12 +228,15 @@ def load_mnist(path=None, *, cache_dir=None, scale=True):
             missing = {"x_train", "y_train", "x_test", "y_test"} - set(npz.files)
             if missing:
                 raise ValueError(f"{path} lacks the arrays {sorted(missing)}.")
-            arrays = {
-                "X_train": npz["x_train"],
-                "y_train": npz["y_train"],
-                "X_test": npz["x_test"],
-                "y_test": npz["y_test"],
-            }
+            try:
+                arrays = {
+                    "X_train": npz["x_train"],
+                    "y_train": npz["y_train"],
+                    "X_test": npz["x_test"],
+                    "y_test": npz["y_test"],
+                }
+            except ValueError as error:  # object arrays: np.load won't unpickle them
+                raise ValueError(f"{path} holds arrays load_mnist cannot read: {error}") from None
     else:
         raise FileNotFoundError(f"No MNIST data at {path}.")
     image_shape = _image_shape(arrays["X_train"], path)
@@ -239,7 +246,15 @@ def load_mnist(path=None, *, cache_dir=None, scale=True):
             raise ValueError(f"{path} holds {n_images} {split} images but {n_labels} labels.")
         images = arrays[f"X_{split}"].reshape(len(arrays[f"X_{split}"]), -1)
         arrays[f"X_{split}"] = _unit_scaled(images, path, split) if scale else images
-        arrays[f"y_{split}"] = arrays[f"y_{split}"].astype(np.int64)
+        labels = arrays[f"y_{split}"]
+        if labels.dtype.kind not in "iu" and not (
+            labels.dtype.kind == "f" and np.array_equal(labels, np.round(labels))
+        ):
+            raise ValueError(
+                f"{path} holds {split} labels of dtype {labels.dtype}: MNIST labels are "
+                "the integers 0-9."
+            )
+        arrays[f"y_{split}"] = labels.astype(np.int64)
     return Bunch(**arrays, image_shape=image_shape)
 
 

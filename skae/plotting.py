@@ -26,7 +26,7 @@ def _pyplot():
 def _image_shape(n_features, image_shape):
     """``(height, width)`` of one-channel images of ``n_features`` pixels."""
     if image_shape is not None:
-        shape = tuple(image_shape)
+        shape = tuple(image_shape) if np.iterable(image_shape) else (image_shape,)
         # (channels, height, width) with one channel draws as (height, width).
         if len(shape) == 3 and shape[0] == 1:
             shape = shape[1:]
@@ -105,6 +105,8 @@ def plot_reconstructions(models, X, *, n_images=8, image_shape=None, ax=None, cm
         raise ValueError(f"n_images must be an int of at least 1, got {n_images!r}.")
     # The first rows as given (a DataFrame keeps the feature names the
     # models were fitted with), and as pixels.
+    if not (sp.issparse(X) or hasattr(X, "__array__") or isinstance(X, list | tuple)):
+        raise TypeError(f"X must be the images, one flat row each; got {type(X).__name__}.")
     if sp.issparse(X):
         X = X.tocsr()  # COO, DIA and BSR matrices cannot be sliced
     head = X[:n_images]
@@ -213,7 +215,10 @@ def plot_embedding(codes, y=None, *, ax=None, title=None, s=4, cmap=None):
                 "y holds missing labels (NaN, None or NA), which plot_embedding cannot "
                 "colour as a class: drop those samples, or give them a label of their own."
             )
-        labels = np.unique(y)
+        try:
+            labels = np.unique(y)
+        except TypeError:  # labels of several types (1 and "a") don't sort
+            labels = list(dict.fromkeys(y.tolist()))  # in order of appearance
         for colour, label in zip(_class_colours(plt, cmap, len(labels)), labels, strict=True):
             mask = y == label
             ax.scatter(codes[mask, 0], codes[mask, 1], s=s, color=colour, label=str(label))

@@ -189,3 +189,25 @@ def test_read_idx_names_a_damaged_gzip_file(tmp_path):
         path.write_bytes(content)
         with pytest.raises(ValueError, match=f"{name} is not a valid gzip file.*again"):
             read_idx(path)
+
+
+def test_load_mnist_names_bad_labels_arrays_and_settings(tmp_path):
+    # String labels, object arrays, a cache_dir that is a file and a
+    # non-bool scale met raw int(), np.load and mkdir errors, or none at all.
+    arrays = {
+        k.lower(): v.astype(np.uint8) for k, v in _fake_mnist(np.random.RandomState(4)).items()
+    }
+    path = tmp_path / "labels.npz"
+    np.savez(path, **{**arrays, "y_test": np.array(["a", "b", "c"])})
+    with pytest.raises(ValueError, match="labels.npz holds test labels of dtype <U1"):
+        load_mnist(path)
+    path = tmp_path / "objects.npz"
+    np.savez(path, **{**arrays, "x_test": np.array([None, 1], dtype=object)})
+    with pytest.raises(ValueError, match="objects.npz holds arrays load_mnist cannot read"):
+        load_mnist(path)
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("")
+    with pytest.raises(NotADirectoryError, match="cache_dir .*not-a-folder is a file"):
+        load_mnist(cache_dir=a_file)
+    with pytest.raises(TypeError, match="scale must be True or False, got 'no'"):
+        load_mnist(tmp_path / "labels.npz", scale="no")

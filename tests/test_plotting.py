@@ -242,3 +242,16 @@ def test_plot_reconstructions_names_a_model_that_cannot_reconstruct(images, clos
     for models, culprit in [(classifier, "StackedAutoencoderClassifier"), ([ae], "list")]:
         with pytest.raises(TypeError, match=f"models must be a fitted estimator.*is a {culprit}"):
             plot_reconstructions(models, images)
+
+
+def test_plot_arguments_of_the_wrong_kind_are_named(images, close_figures):
+    # An int image_shape, X=None and labels of two types used to meet raw
+    # TypeErrors from tuple(), slicing and sorting.
+    ae = AutoencoderTransformer(2, max_iter=2).fit(images)
+    with pytest.raises(ValueError, match="image_shape must be .* got 64"):
+        plot_reconstructions(ae, images, image_shape=64)
+    with pytest.raises(TypeError, match="X must be the images.*got NoneType"):
+        plot_reconstructions(ae, None)
+    labels = np.array([0, "a", 1, 1], dtype=object)
+    ax = plot_embedding(np.random.RandomState(0).rand(4, 2), labels)
+    assert _legend_labels(ax) == ["0", "a", "1"]  # in order of appearance
