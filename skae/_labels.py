@@ -135,10 +135,15 @@ def class_indices(y_labelled, classes, continuing, why_fewer=""):
     unknown = np.setdiff1d(y_labelled, classes)
     if unknown.size:
         where = "classes_ (fitted)" if continuing else "classes"
+        advice = (
+            "pass every class to the first call of partial_fit, or refit without warm_start"
+            if continuing
+            else "list every label of y in classes, of the same type (NumPy turns a list "
+            "of numbers and strings into strings)"
+        )
         raise ValueError(
-            f"y has labels {unknown.tolist()} that are not in {where} "
-            f"{classes.tolist()}; pass every class to the first call of "
-            "partial_fit, or refit without warm_start."
+            f"y has labels {unknown.tolist()} that are not in {where} {classes.tolist()}; "
+            f"{advice}."
         )
     return np.searchsorted(classes, y_labelled)
 

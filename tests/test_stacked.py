@@ -366,6 +366,9 @@ def test_partial_fit_rejects_unknown_labels_and_keeps_the_model(digits_unit_stra
         clf.partial_fit(X_train[:20], np.full(20, 10))
     assert clf.n_iter_ == 1
     np.testing.assert_array_equal(clf.predict_proba(X_test), before)
+    # A first call: the advice is about classes, not about warm_start.
+    with pytest.raises(ValueError, match="list every label of y in classes, of the same type"):
+        clone(clf).partial_fit(X_train[:4], [1, "a", 1, "a"], classes=[1, "b"])
 
 
 def test_later_partial_fit_refuses_other_classes_and_keeps_the_model(
