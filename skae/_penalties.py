@@ -20,13 +20,14 @@ _EPS = 1e-6
 
 
 def weighted_mean(values, weights=None):
-    """Mean of per-sample ``values`` (B,), weighted by ``weights`` (B,) if given."""
+    """Mean over samples of ``values`` (B, ...), weighted by ``weights`` (B,) if given."""
     if weights is None:
-        return values.mean()
+        return values.mean(dim=0)
     # Relative to the largest weight: the same mean, but weights near
     # float32's limit (which a fit accepts) can't overflow the sums.
     relative = weights / weights.amax()
-    return (values * relative).sum() / relative.sum()
+    per_sample = relative.reshape(-1, *(1,) * (values.ndim - 1))
+    return (values * per_sample).sum(dim=0) / relative.sum()
 
 
 class _ScaledSquaredError(torch.autograd.Function):
@@ -87,12 +88,7 @@ def kl_sparsity(code, target, weights=None):
     unit over the batch (weighted over samples) is compared with the
     Bernoulli ``target`` (Ng, 2011).
     """
-    if weights is None:
-        rho_hat = code.mean(dim=0)
-    else:
-        relative = weights / weights.amax()  # as in weighted_mean: no overflow
-        rho_hat = (code * relative[:, None]).sum(dim=0) / relative.sum()
-    rho_hat = rho_hat.clamp(_EPS, 1 - _EPS)  # (k,)
+    rho_hat = weighted_mean(code, weights).clamp(_EPS, 1 - _EPS)  # (k,)
     rho = target
     kl = rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
     return kl.mean()
