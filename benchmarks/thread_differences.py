@@ -19,7 +19,7 @@ The differences are float rounding, so they don't depend on the machine's
 load; the MKL build decides them. Set ``MKL_CBWR=AUTO,STRICT`` in the
 environment to see the layer-of-10-units cases become bit-identical.
 
-    python benchmarks/thread_differences.py              # ~30 s
+    python benchmarks/thread_differences.py              # ~6 s on 2 idle cores
     python benchmarks/thread_differences.py --out DIR    # results elsewhere
 
 Writes ``thread_differences.{json,md}`` to ``benchmarks/results/`` (or
