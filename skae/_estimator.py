@@ -18,7 +18,6 @@ output, the messages for divergence, and pickling.
 import contextlib
 import copy
 import functools
-import warnings
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 
@@ -57,6 +56,7 @@ from ._tensors import (
 )
 from ._threads import thread_budget, work_per_batch
 from ._training import History, TrainingConfig, TrainingDiverged, finite_parameters, fit_module
+from ._warnings import warn_at_caller
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _FLOAT32_TINY = float(np.finfo(np.float32).tiny)
@@ -544,12 +544,11 @@ class TorchEstimator:
         # epochs would stretch it, not finish it.
         history = self._history
         if not incremental and not history.stopped_early and not history.schedule_completed:
-            warnings.warn(
+            warn_at_caller(
                 f"{self.solver} solver: maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet. Increase max_iter, or "
                 "raise tol.",
                 ConvergenceWarning,
-                stacklevel=4,
             )
 
     def _resumed_training_state(self, seed):

@@ -22,7 +22,6 @@ import hashlib
 import json
 import math
 import os
-import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -34,6 +33,7 @@ from ._denoising import DenoisingAutoencoder
 from ._stacked import StackedAutoencoderClassifier
 from ._state import plain_state, restore_fitted_state
 from ._variational import VariationalAutoencoder
+from ._warnings import warn_at_caller
 from .exceptions import SkaeVersionWarning
 
 __all__ = ["load", "save"]
@@ -368,11 +368,10 @@ def _read_file(path):
             "Use an intact copy of the file."
         )
     if minor != str(FORMAT_VERSION[1]):
-        warnings.warn(
+        warn_at_caller(
             f"{path} has skae file format version {version}, and this skae writes "
             "{}.{}: it loads, but check the model before relying on it.".format(*FORMAT_VERSION),
             SkaeVersionWarning,
-            stacklevel=3,
         )
     return metadata, arrays
 

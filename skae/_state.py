@@ -18,7 +18,6 @@ CPU-only machine, optimizer state included.
 
 import dataclasses
 import inspect
-import warnings
 
 import numpy as np
 import torch
@@ -27,6 +26,7 @@ from sklearn.utils._metadata_requests import MetadataRequest
 
 from ._tensors import resolve_device
 from ._training import History
+from ._warnings import warn_at_caller
 from .exceptions import SkaeVersionWarning
 
 __all__ = ["plain_state", "restore_fitted_state"]
@@ -124,12 +124,11 @@ def _add_missing_parameters(estimator):
 def _warn_on_other_version(estimator, source):
     version = estimator.__dict__.pop("_skae_version", None)
     if version != _skae_version():
-        warnings.warn(
+        warn_at_caller(
             f"{source} was saved by skae {version or 'of an unknown version'}, and "
             f"this is skae {_skae_version()}: the {type(estimator).__name__} may not "
             "load or behave as it did. Refit it, or save it again with this version.",
             SkaeVersionWarning,
-            stacklevel=4,
         )
 
 
@@ -158,11 +157,10 @@ def _target_device(fitted_device, requested):
     try:
         return resolve_device(fitted_device)
     except ValueError:
-        warnings.warn(
+        warn_at_caller(
             f"This model was trained on {fitted_device}, which is not available "
             "here; it runs on the CPU.",
             UserWarning,
-            stacklevel=4,
         )
         return torch.device("cpu")
 

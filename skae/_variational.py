@@ -1,7 +1,6 @@
 """VariationalAutoencoder: a generative autoencoder (Kingma & Welling)."""
 
 import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,6 +18,7 @@ from ._estimator import store_parameters
 from ._nets import GaussianAutoencoder, build_autoencoder
 from ._penalties import weighted_mean
 from ._settings import check_count
+from ._warnings import warn_at_caller
 
 # score_samples estimates E_q[log p(x|z)] with these many draws of z per
 # sample. The draws of the standard normal noise are the same for every
@@ -308,12 +308,11 @@ class VariationalAutoencoder(BaseAutoencoder):
         if self.loss != "bce" or in_unit_interval(X):
             return X
         low, high = value_range(X)
-        warnings.warn(
+        warn_at_caller(
             f"loss='bce' scores X in [0, 1], but X has values in [{low:.8g}, {high:.8g}]: "
             "they are clipped to [0, 1]. Scale X as the training data was "
             "(MinMaxScaler(clip=True) clips for you).",
             UserWarning,
-            stacklevel=3,
         )
         if sp.issparse(X):
             X = X.copy()

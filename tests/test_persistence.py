@@ -264,8 +264,9 @@ def test_another_major_format_version_is_refused(saved):
 
 def test_another_minor_format_version_loads_with_a_warning(saved, data):
     _rewrite(saved, format_version="1.7")
-    with pytest.warns(skae.SkaeVersionWarning, match="format version 1.7"):
+    with pytest.warns(skae.SkaeVersionWarning, match="format version 1.7") as record:
         restored = skae.load(saved)
+    assert record[0].filename == __file__  # the user's line, not skae's
     assert restored.transform(data[0]).shape == (120, 3)
 
 
