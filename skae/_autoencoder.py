@@ -73,7 +73,10 @@ class AutoencoderTransformer(BaseAutoencoder):
         L2 penalty on the weights, ``0.5 * alpha * ||W||^2 / batch_size``
         as in ``MLPRegressor``.
     batch_size : int or "auto", default="auto"
-        Minibatch size; "auto" is ``min(200, n_samples)``.
+        Minibatch size; "auto" is ``min(200, n_samples)``, and a larger
+        integer than ``n_samples`` is clipped to it (as in ``MLPRegressor``,
+        without its warning: a search over ``batch_size`` on small folds,
+        or ``partial_fit`` on small chunks, would warn at every call).
     learning_rate_init : float, default=0.003
         Learning rate of the optimizer (not used by "lbfgs").
     learning_rate : {"plateau", "constant", "adaptive", "cosine"}, \

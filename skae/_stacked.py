@@ -75,7 +75,10 @@ class StackedAutoencoderClassifier(
         L2 penalty on the weights, ``0.5 * alpha * ||W||^2 / batch_size``
         as in ``MLPClassifier``, in both phases.
     batch_size : int or "auto", default="auto"
-        Minibatch size; "auto" is ``min(200, n_samples)``.
+        Minibatch size; "auto" is ``min(200, n_samples)``, and a larger
+        integer than ``n_samples`` is clipped to it (as in ``MLPRegressor``,
+        without its warning: a search over ``batch_size`` on small folds,
+        or ``partial_fit`` on small chunks, would warn at every call).
     pretrain_max_iter : int, default=10
         Epochs of pretraining per hidden layer. ``0`` skips pretraining: the
         same network, fine-tuned from its random initialisation, the

@@ -355,5 +355,16 @@ class VariationalAutoencoder(BaseAutoencoder):
         seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
         generator = torch.Generator().manual_seed(seed)
         # The fitted code size: set_params may have changed n_components since.
-        z = torch.randn((n_samples, self.n_components_), generator=generator, dtype=torch.float64)
+        try:
+            z = torch.randn(
+                (n_samples, self.n_components_), generator=generator, dtype=torch.float64
+            )
+        except RuntimeError as error:  # torch's allocator names neither call nor setting
+            if "allocate" not in str(error):
+                raise
+            raise MemoryError(
+                f"VariationalAutoencoder.sample cannot allocate n_samples={n_samples} "
+                f"draws: {n_samples * 8 * (self.n_components_ + self.n_features_in_):.3g} "
+                "bytes for the codes and the samples. Draw fewer per call."
+            ) from error
         return self._infer(lambda module, z_batch: module.decode(z_batch), z.numpy())

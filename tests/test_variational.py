@@ -170,6 +170,13 @@ def test_sample_needs_positive_count(bernoulli_vae):
         bernoulli_vae.sample(0)
 
 
+def test_sample_beyond_any_memory_is_a_memory_error_naming_the_count(bernoulli_vae):
+    # 10**17 draws need exabytes, beyond any address space: nothing is
+    # allocated, whatever the machine's overcommit setting.
+    with pytest.raises(MemoryError, match=r"sample cannot allocate n_samples=100000000000000000"):
+        bernoulli_vae.sample(10**17)
+
+
 def test_sample_uses_the_fitted_code_size(bernoulli_vae):
     vae = pickle.loads(pickle.dumps(bernoulli_vae))  # a copy to change
     drawn = vae.sample(5, random_state=0)
