@@ -19,6 +19,7 @@ The state is the one pickling uses (see ``_state.py``).
 """
 
 import hashlib
+import inspect
 import json
 import math
 import os
@@ -31,7 +32,8 @@ from safetensors.numpy import save_file
 from ._autoencoder import AutoencoderTransformer
 from ._denoising import DenoisingAutoencoder
 from ._stacked import StackedAutoencoderClassifier
-from ._state import plain_state, restore_fitted_state
+from ._state import plain_state, restore_fitted_state, skae_version
+from ._tensors import resolve_device
 from ._variational import VariationalAutoencoder
 from ._warnings import warn_at_caller
 from .exceptions import SkaeVersionWarning
@@ -147,13 +149,18 @@ def _checksum(metadata, arrays):
 
 def _write_file(path, metadata, arrays):
     """Write ``arrays`` and ``metadata`` (checksummed here) as one safetensors file."""
-    if os.path.isdir(path):
+    if os.path.isdir(path) or path.endswith(_SEPARATORS):
         raise IsADirectoryError(
-            f"skae.save cannot write {path}: it is a folder. Give a file name, such as "
+            f"skae.save cannot write {path}: it names a folder. Give a file name, such as "
             f"{os.path.join(path, 'model.skae')}."
         )
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
+        above = next(p for p in (folder, *_parents(folder)) if os.path.exists(p))
+        if not os.path.isdir(above):
+            raise NotADirectoryError(
+                f"skae.save cannot write {path}: {above} is a file, not a folder."
+            )
         raise FileNotFoundError(
             f"skae.save cannot write {path}: the folder {folder} does not exist."
         )
@@ -162,6 +169,16 @@ def _write_file(path, metadata, arrays):
         save_file(arrays, path, metadata=metadata)
     except SafetensorError as error:  # not an OSError, and names a temporary file
         raise OSError(f"skae.save cannot write {path}: {error}") from None
+
+
+_SEPARATORS = tuple(filter(None, (os.sep, os.altsep)))
+
+
+def _parents(path):
+    """The folders above ``path``, nearest first, up to the root."""
+    while (parent := os.path.dirname(path)) != path:
+        yield parent
+        path = parent
 
 
 def _path_string(path, caller):
@@ -204,8 +221,9 @@ def save(estimator, path):
     TypeError
         If the estimator is not one of skae's, has a callable
         ``architecture``, or holds a value that is neither JSON nor an array.
-    IsADirectoryError, FileNotFoundError
-        If ``path`` is a folder, or its folder does not exist.
+    IsADirectoryError, FileNotFoundError, NotADirectoryError
+        If ``path`` names a folder (or ends with a separator), its folder
+        does not exist, or a file stands where a folder of it should be.
 
     See Also
     --------
@@ -226,6 +244,11 @@ def save(estimator, path):
     >>> bool(np.array_equal(loaded.transform(X), model.transform(X)))
     True
     """
+    if isinstance(estimator, type):
+        raise TypeError(
+            f"skae.save saves an estimator, got the class {estimator.__name__} itself: "
+            f"save an instance, such as {estimator.__name__}(...).fit(X)."
+        )
     cls = type(estimator)
     if not hasattr(cls, "_rebuild_net"):
         raise TypeError(
@@ -290,7 +313,10 @@ def load(path, device=None, *, trusted=()):
     ------
     ValueError
         If the file is not a skae model, is corrupted or truncated (its
-        checksum does not match), or has another major format version.
+        checksum does not match), has another major format version, or
+        holds a state no ``save`` writes (an edited file: a checksum shows
+        a file intact, and anyone can recompute it); or if ``device``
+        names no device of this machine.
     TypeError
         If ``trusted`` is not a list of estimator classes.
     IsADirectoryError, FileNotFoundError
@@ -316,6 +342,8 @@ def load(path, device=None, *, trusted=()):
     VariationalAutoencoder(n_components=3)
     """
     path = _path_string(path, "skae.load")
+    if device is not None:
+        resolve_device(device)  # refused even when no net is there to move
     metadata, arrays = _read_file(path)
     cls = _trusted_class(metadata["estimator"], trusted, path)
     try:
@@ -323,9 +351,45 @@ def load(path, device=None, *, trusted=()):
     except (ValueError, TypeError, KeyError) as error:
         raise ValueError(f"{path} holds an unreadable estimator state: {error}") from None
     estimator = cls.__new__(cls)
-    estimator.__dict__.update(state)
-    restore_fitted_state(estimator, device, source=path)
+    estimator.__dict__.update(_checked_state(state, cls, path))
+    try:
+        restore_fitted_state(estimator, device, source=path)
+    except (TypeError, AttributeError, KeyError) as error:
+        raise ValueError(
+            f"{path} holds an estimator state skae cannot restore: {error}"
+        ) from error
     return estimator
+
+
+def _checked_state(state, cls, path):
+    """``state``, if it can be a ``cls``'s; a ValueError naming ``path`` otherwise.
+
+    The checksum shows the file intact, not well formed: anyone who edits
+    the file can recompute it. So the state must name attributes only, none
+    of the class's methods; hold every parameter when this skae version
+    wrote it (a state relabelled as another class lacks that class's own);
+    and hold the net when it holds fitted attributes.
+    """
+    if not isinstance(state, dict) or not all(isinstance(name, str) for name in state):
+        raise ValueError(f"{path} holds an estimator state that is not a mapping of names.")
+    clashing = sorted(name for name in state if hasattr(cls, name))
+    if clashing:
+        raise ValueError(
+            f"{path} holds a state that would replace {cls.__name__}'s own {clashing}."
+        )
+    if state.get("_skae_version") == skae_version():
+        missing = sorted(set(inspect.signature(cls.__init__).parameters) - {"self"} - set(state))
+        if missing:
+            raise ValueError(
+                f"{path} holds a {cls.__name__} without its parameters {missing}, which "
+                "this skae version saves: was the file edited, or its class renamed?"
+            )
+    fitted = any(name.endswith("_") and not name.startswith("_") for name in state)
+    if fitted and not {"module_", "device_"} <= set(state):
+        raise ValueError(
+            f"{path} holds a fitted {cls.__name__} without its net (module_ and device_)."
+        )
+    return state
 
 
 def _read_file(path):
@@ -347,7 +411,7 @@ def _read_file(path):
             arrays = {name: file.get_tensor(name) for name in file.keys()}
     except Exception as error:  # safetensors raises its own error types
         raise ValueError(
-            f"{path} is not a readable skae model file (truncated or corrupted?): {error}"
+            f"{path} is not a readable skae model file ({_what_else(path)}): {error}"
         ) from None
     if metadata.get("format") != "skae":
         raise ValueError(
@@ -367,6 +431,12 @@ def _read_file(path):
             f"{path} is corrupted: its content does not match its SHA-256 checksum. "
             "Use an intact copy of the file."
         )
+    missing = sorted({"estimator", "state"} - set(metadata))
+    if missing:  # intact (its checksum matches), so written or edited by another tool
+        raise ValueError(
+            f"{path} is a skae model file without its {' and '.join(missing)} field: "
+            "it was not written by skae.save, or was edited since."
+        )
     if minor != str(FORMAT_VERSION[1]):
         warn_at_caller(
             f"{path} has skae file format version {version}, and this skae writes "
@@ -374,6 +444,17 @@ def _read_file(path):
             SkaeVersionWarning,
         )
     return metadata, arrays
+
+
+def _what_else(path):
+    """What the unreadable file ``path`` seems to be, by its first bytes."""
+    with open(path, "rb") as file:
+        start = file.read(4)
+    if start[:1] == b"\x80":  # the PROTO opcode that starts pickles of protocol 2 and up
+        return "it looks like a pickle: load it with pickle.load, from a source you trust"
+    if start == b"PK\x03\x04":
+        return "it looks like a zip file, as skops.io.dump writes: load it with skops.io.load"
+    return "truncated or corrupted?"
 
 
 def _trusted_class(name, trusted, path):

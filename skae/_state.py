@@ -29,14 +29,14 @@ from ._training import History
 from ._warnings import warn_at_caller
 from .exceptions import SkaeVersionWarning
 
-__all__ = ["plain_state", "restore_fitted_state"]
+__all__ = ["plain_state", "restore_fitted_state", "skae_version"]
 
 _DEVICE_TAG = "__torch_device__"
 _ROUTING_TAG = "__metadata_request__"
 _HISTORY_FIELDS = {field.name for field in dataclasses.fields(History)}
 
 
-def _skae_version():
+def skae_version():
     from . import __version__  # at call time: skae/__init__ imports this module first
 
     return __version__
@@ -69,7 +69,7 @@ def plain_state(state):
 
     Returns a new dict; ``state`` is left as it was.
     """
-    plain = dict(state, _skae_version=_skae_version())
+    plain = dict(state, _skae_version=skae_version())
     for name, value in state.items():
         if isinstance(value, torch.device):
             plain[name] = {_DEVICE_TAG: str(value)}
@@ -123,10 +123,10 @@ def _add_missing_parameters(estimator):
 
 def _warn_on_other_version(estimator, source):
     version = estimator.__dict__.pop("_skae_version", None)
-    if version != _skae_version():
+    if version != skae_version():
         warn_at_caller(
             f"{source} was saved by skae {version or 'of an unknown version'}, and "
-            f"this is skae {_skae_version()}: the {type(estimator).__name__} may not "
+            f"this is skae {skae_version()}: the {type(estimator).__name__} may not "
             "load or behave as it did. Refit it, or save it again with this version.",
             SkaeVersionWarning,
         )

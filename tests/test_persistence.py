@@ -120,12 +120,16 @@ def _continue_training(estimator, X, y):
     return estimator.set_params(warm_start=True, max_iter=2).fit(X, y)
 
 
-def _rewrite(path, **changes):
-    """Rewrite the skae file ``path`` with metadata ``changes``, checksummed anew."""
+def _rewrite(path, edit=None, **changes):
+    """Rewrite the skae file ``path`` with metadata ``changes``, checksummed anew.
+
+    ``edit``, if given, maps the metadata (a dict of strings) to new metadata.
+    """
     with safe_open(path, framework="np") as file:
         metadata = file.metadata()
         arrays = {name: file.get_tensor(name) for name in file.keys()}  # noqa: SIM118
     metadata.pop("checksum")
+    metadata = edit(metadata) if edit else metadata
     _write_file(str(path), {**metadata, **changes}, arrays)
 
 
@@ -256,6 +260,46 @@ def test_a_truncated_file_is_refused(saved, keep):
         skae.load(saved)
 
 
+def _without(field):
+    return lambda metadata: {key: value for key, value in metadata.items() if key != field}
+
+
+def _edited_state(edit):
+    return lambda metadata: {**metadata, "state": json.dumps(edit(json.loads(metadata["state"])))}
+
+
+# Files an editor could write: the checksum, recomputed, matches.
+EDITED_FILES = {
+    "no estimator field": (_without("estimator"), "without its estimator field"),
+    "no state field": (_without("state"), "without its state field"),
+    "state not a mapping": (_edited_state(lambda state: [1, 2]), "not a mapping"),
+    "relabelled as another class": (
+        lambda m: {**m, "estimator": "skae.DenoisingAutoencoder"},
+        r"DenoisingAutoencoder without its parameters \[.*'noise', 'noise_level'",
+    ),
+    "a method replaced": (
+        _edited_state(lambda state: {**state, "transform": "oops"}),
+        r"replace VariationalAutoencoder's own \['transform'\]",
+    ),
+    "fitted without its net": (
+        _edited_state(lambda state: {k: v for k, v in state.items() if k != "module_"}),
+        "fitted VariationalAutoencoder without its net",
+    ),
+    "metadata requests malformed": (
+        _edited_state(lambda state: {**state, "_metadata_request": {"__metadata_request__": 5}}),
+        "state skae cannot restore",
+    ),
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITED_FILES))
+def test_an_edited_file_is_refused_naming_it(saved, edit):
+    change, message = EDITED_FILES[edit]
+    _rewrite(saved, change)
+    with pytest.raises(ValueError, match=re.escape(str(saved)) + ".*" + message):
+        skae.load(saved)
+
+
 def test_another_major_format_version_is_refused(saved):
     _rewrite(saved, format_version="2.0")
     with pytest.raises(ValueError, match=re.escape(str(saved)) + ".*format version 2.0"):
@@ -320,7 +364,7 @@ def test_fitted_arrays_in_another_byte_order_round_trip(data, tmp_path):
 
 def test_saving_to_a_folder_or_into_a_missing_folder_is_refused(data, tmp_path):
     fitted = clone(ESTIMATORS["autoencoder"]).fit(data[0])
-    with pytest.raises(IsADirectoryError, match="is a folder.*model.skae"):
+    with pytest.raises(IsADirectoryError, match="names a folder.*model.skae"):
         skae.save(fitted, tmp_path)
     with pytest.raises(FileNotFoundError, match="folder .*missing does not exist"):
         skae.save(fitted, tmp_path / "missing" / "model.skae")
@@ -481,3 +525,30 @@ def test_file_system_errors_name_the_path_and_the_call(tmp_path, monkeypatch):
     for call in (lambda: skae.save(model, None), lambda: skae.load(None)):
         with pytest.raises(TypeError, match=r"takes a file path \(str or path-like\), got None"):
             call()
+
+
+def test_path_and_argument_mistakes_are_named(tmp_path):
+    model = skae.AutoencoderTransformer(2, max_iter=2, random_state=0)
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    with pytest.raises(NotADirectoryError, match=f"{re.escape(str(a_file))} is a file, not a"):
+        skae.save(model, a_file / "sub" / "model.skae")
+    with pytest.raises(IsADirectoryError, match="names a folder. Give a file name"):
+        skae.save(model, str(tmp_path / "new_folder") + os.sep)
+    with pytest.raises(TypeError, match=r"the class AutoencoderTransformer itself: save an inst"):
+        skae.save(skae.AutoencoderTransformer, tmp_path / "model.skae")
+    skae.save(model, tmp_path / "model.skae")
+    with pytest.raises(ValueError, match="device"):  # unfitted: no net to move, still refused
+        skae.load(tmp_path / "model.skae", device="bogus")
+
+
+@pytest.mark.parametrize("writer", ["pickle", "skops"])
+def test_a_pickle_or_skops_file_passed_to_load_is_named(tmp_path, writer):
+    model = skae.AutoencoderTransformer(2, max_iter=2, random_state=0)
+    path = tmp_path / "model.skae"
+    if writer == "pickle":
+        path.write_bytes(pickle.dumps(model))
+    else:
+        pytest.importorskip("skops.io").dump(model, path)
+    with pytest.raises(ValueError, match=f"looks like .*{writer}.*load"):
+        skae.load(path)

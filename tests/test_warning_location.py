@@ -77,7 +77,7 @@ def test_a_model_of_another_version_and_device_warns_where_it_is_loaded(
         fitted = clone(ESTIMATORS["autoencoder"]).fit(data[0])
     path = tmp_path / "model.skae"
     with monkeypatch.context() as old_machine:  # skae 0.0.1 on a machine with a GPU
-        old_machine.setattr(skae._state, "_skae_version", lambda: "0.0.1")
+        old_machine.setattr(skae._state, "skae_version", lambda: "0.0.1")
         old_machine.setattr(fitted, "device_", "cuda:9")
         pickled = pickle.dumps(fitted)
         skae.save(fitted, path)
