@@ -19,7 +19,6 @@ The state is the one pickling uses (see ``_state.py``).
 """
 
 import hashlib
-import inspect
 import json
 import math
 import os
@@ -378,7 +377,7 @@ def _checked_state(state, cls, path):
             f"{path} holds a state that would replace {cls.__name__}'s own {clashing}."
         )
     if state.get("_skae_version") == skae_version():
-        missing = sorted(set(inspect.signature(cls.__init__).parameters) - {"self"} - set(state))
+        missing = sorted(set(cls._get_param_names()) - set(state))
         if missing:
             raise ValueError(
                 f"{path} holds a {cls.__name__} without its parameters {missing}, which "
