@@ -411,7 +411,10 @@ default="plateau"
         sample_weight : array-like of shape (n_samples,), default=None
             How much each sample counts in the pretraining and fine-tuning
             losses and in the validation accuracy, as in ``MLPClassifier``
-            (see the user guide); samples of weight 0 are dropped first.
+            (see the user guide); samples of weight 0 are dropped first,
+            as if absent: a class that has only such samples is not in
+            ``classes_`` (``MLPClassifier`` keeps it). ``partial_fit``'s
+            ``classes`` keeps every class.
 
         Returns
         -------
