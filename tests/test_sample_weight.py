@@ -77,6 +77,17 @@ def test_zero_weight_rows_leave_no_trace(estimator, data):
         np.testing.assert_array_equal(plain.mean_, padded.mean_)
 
 
+def test_a_class_of_zero_weights_only_is_absent_unless_partial_fit_names_it(data):
+    X, y, _ = data
+    weights = (y != 9).astype(float)  # as if the nines were not there
+    classifier = StackedAutoencoderClassifier((8,), pretrain_max_iter=1, max_iter=2)
+    fitted = clone(classifier).fit(X, y, sample_weight=weights)
+    assert fitted.classes_.tolist() == list(range(9))
+    assert fitted.predict_proba(X).shape == (len(X), 9)
+    named = clone(classifier).partial_fit(X, y, classes=np.arange(10), sample_weight=weights)
+    assert named.classes_.tolist() == list(range(10))
+
+
 # Not L-BFGS: its line search turns a rounding difference into another step.
 STOCHASTIC = [e for e in ESTIMATORS if e.get_params()["solver"] != "lbfgs"]
 
