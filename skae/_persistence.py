@@ -19,6 +19,7 @@ The state is the one pickling uses (see ``_state.py``).
 """
 
 import hashlib
+import inspect
 import json
 import math
 import os
@@ -31,7 +32,7 @@ from safetensors.numpy import save_file
 from ._autoencoder import AutoencoderTransformer
 from ._denoising import DenoisingAutoencoder
 from ._stacked import StackedAutoencoderClassifier
-from ._state import plain_state, restore_fitted_state, skae_version
+from ._state import plain_state, restore_fitted_state
 from ._tensors import resolve_device
 from ._variational import VariationalAutoencoder
 from ._warnings import warn_at_caller
@@ -155,8 +156,8 @@ def _write_file(path, metadata, arrays):
         )
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        above = next(p for p in (folder, *_parents(folder)) if os.path.exists(p))
-        if not os.path.isdir(above):
+        above = next((p for p in (folder, *_parents(folder)) if os.path.exists(p)), None)
+        if above is not None and not os.path.isdir(above):
             raise NotADirectoryError(
                 f"skae.save cannot write {path}: {above} is a file, not a folder."
             )
@@ -183,12 +184,15 @@ def _parents(path):
 def _path_string(path, caller):
     """``path`` (str, bytes or path-like) as a str: safetensors takes str paths only."""
     try:
-        return os.fsdecode(path)
+        path = os.fsdecode(path)
     except TypeError:
         raise TypeError(
             f"{caller} takes a file path (str or path-like), got {type(path).__name__} "
             f"{path!r:.100}."
         ) from None
+    if not path:
+        raise ValueError(f"{caller} takes a file path, got an empty one.")
+    return path
 
 
 # -------------------------------------------------------------------- save
@@ -365,30 +369,38 @@ def _checked_state(state, cls, path):
 
     The checksum shows the file intact, not well formed: anyone who edits
     the file can recompute it. So the state must name attributes only, none
-    of the class's methods; hold every parameter when this skae version
-    wrote it (a state relabelled as another class lacks that class's own);
-    and hold the net when it holds fitted attributes.
+    of them code of the class; hold no parameter of another skae estimator
+    that ``cls`` lacks (a state relabelled as another class); and hold the
+    net when it holds fitted attributes.
     """
     if not isinstance(state, dict) or not all(isinstance(name, str) for name in state):
         raise ValueError(f"{path} holds an estimator state that is not a mapping of names.")
-    clashing = sorted(name for name in state if hasattr(cls, name))
+    clashing = sorted(name for name in state if _is_code_of(cls, name))
     if clashing:
         raise ValueError(
             f"{path} holds a state that would replace {cls.__name__}'s own {clashing}."
         )
-    if state.get("_skae_version") == skae_version():
-        missing = sorted(set(cls._get_param_names()) - set(state))
-        if missing:
-            raise ValueError(
-                f"{path} holds a {cls.__name__} without its parameters {missing}, which "
-                "this skae version saves: was the file edited, or its class renamed?"
-            )
+    others = set().union(*(other._get_param_names() for other in _ESTIMATORS.values()))
+    foreign = sorted((others - set(cls._get_param_names())) & set(state))
+    if foreign:
+        raise ValueError(
+            f"{path} holds parameters {foreign} that {cls.__name__} does not have: "
+            "the state of another estimator class."
+        )
     fitted = any(name.endswith("_") and not name.startswith("_") for name in state)
     if fitted and not {"module_", "device_"} <= set(state):
         raise ValueError(
             f"{path} holds a fitted {cls.__name__} without its net (module_ and device_)."
         )
     return state
+
+
+def _is_code_of(cls, name):
+    """Whether ``name`` is a special name, or names a method, property or other descriptor."""
+    if name.startswith("__") and name.endswith("__"):
+        return True
+    attribute = inspect.getattr_static(cls, name, None)
+    return hasattr(type(attribute), "__get__")  # plain class-level defaults have none
 
 
 def _read_file(path):

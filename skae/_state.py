@@ -98,7 +98,7 @@ def restore_fitted_state(estimator, device=None, source="This state"):
     for name, value in vars(estimator).items():
         if isinstance(value, dict) and set(value) == {_DEVICE_TAG}:
             setattr(estimator, name, torch.device(value[_DEVICE_TAG]))
-    _restore_metadata_requests(estimator)
+    _restore_metadata_requests(estimator, source)
     history = vars(estimator).get("_history")
     if isinstance(history, dict):
         estimator._history = History(**{k: v for k, v in history.items() if k in _HISTORY_FIELDS})
@@ -132,7 +132,7 @@ def _warn_on_other_version(estimator, source):
         )
 
 
-def _restore_metadata_requests(estimator):
+def _restore_metadata_requests(estimator, source):
     """Ask again, through ``set_<method>_request``, what the state's requests say."""
     requests = vars(estimator).get("_metadata_request")
     if not (isinstance(requests, dict) and set(requests) == {_ROUTING_TAG}):
@@ -144,7 +144,7 @@ def _restore_metadata_requests(estimator):
             setter = getattr(type(estimator), f"set_{method}_request", None)
             if setter is None:
                 raise ValueError(
-                    f"The saved metadata requests name a method {method!r} that "
+                    f"{source} holds metadata requests for a method {method!r} that "
                     f"{type(estimator).__name__} does not have."
                 )
             setter(estimator, **parameters)

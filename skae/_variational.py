@@ -1,6 +1,7 @@
 """VariationalAutoencoder: a generative autoencoder (Kingma & Welling)."""
 
 import math
+import sys
 from numbers import Integral, Real
 
 import numpy as np
@@ -355,6 +356,13 @@ class VariationalAutoencoder(BaseAutoencoder):
         seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
         generator = torch.Generator().manual_seed(seed)
         # The fitted code size: set_params may have changed n_components since.
+        n_bytes = n_samples * 8 * (self.n_components_ + self.n_features_in_)
+        too_many = MemoryError(
+            f"VariationalAutoencoder.sample cannot allocate n_samples={n_samples} draws: "
+            f"{n_bytes:.3g} bytes for the codes and the samples. Draw fewer per call."
+        )
+        if n_bytes > sys.maxsize:  # beyond any address space; torch would overflow
+            raise too_many
         try:
             z = torch.randn(
                 (n_samples, self.n_components_), generator=generator, dtype=torch.float64
@@ -362,9 +370,5 @@ class VariationalAutoencoder(BaseAutoencoder):
         except RuntimeError as error:  # torch's allocator names neither call nor setting
             if "allocate" not in str(error):
                 raise
-            raise MemoryError(
-                f"VariationalAutoencoder.sample cannot allocate n_samples={n_samples} "
-                f"draws: {n_samples * 8 * (self.n_components_ + self.n_features_in_):.3g} "
-                "bytes for the codes and the samples. Draw fewer per call."
-            ) from error
+            raise too_many from error
         return self._infer(lambda module, z_batch: module.decode(z_batch), z.numpy())

@@ -5,20 +5,22 @@ import sys
 import warnings
 from pathlib import Path
 
+import joblib
 import sklearn
 
 __all__ = ["warn_at_caller"]
 
-# skae's own frames, and scikit-learn's between the user and skae: its
-# fit_transform, its set_output wrappers, a Pipeline's fit.
+# skae's own frames, and those of scikit-learn and its joblib between the
+# user and skae: fit_transform, the set_output wrappers, a Pipeline's fit,
+# cross_val_score's Parallel.
 _LIBRARY_DIRECTORIES = tuple(
     str(Path(module.__file__).resolve().parent) + os.sep
-    for module in (sys.modules[__package__], sklearn)
+    for module in (sys.modules[__package__], sklearn, joblib)
 )
 
 
 def warn_at_caller(message, category):
-    """``warnings.warn`` attributed to the first frame outside skae and scikit-learn.
+    """``warnings.warn`` attributed to the first frame outside skae, scikit-learn, joblib.
 
     A fixed ``stacklevel`` is right for one call path only: ``score`` goes
     through ``score_samples``, ``fit_transform`` through scikit-learn's

@@ -1,6 +1,7 @@
 """Every warning skae emits names the user's line, whatever the call path.
 
-Also through scikit-learn: its ``fit_transform`` mixin, its ``Pipeline``.
+Also through scikit-learn: its ``fit_transform`` mixin, a ``Pipeline``, and
+``cross_validate`` (joblib's ``Parallel``).
 
 A warning attributed to a line inside skae escapes the user's filters by
 module (``warnings.filterwarnings(..., module="my_pipeline")``) and sends
@@ -16,6 +17,7 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import cross_validate
 from sklearn.pipeline import make_pipeline
 from test_invariants import ESTIMATORS
 
@@ -47,6 +49,7 @@ def test_a_fit_that_stops_at_max_iter_warns_at_the_fit_call(name, data):
         if hasattr(estimator, "fit_transform"):  # scikit-learn's mixin calls fit
             estimator.fit_transform(*data)
         make_pipeline(clone(estimator)).fit(*data)  # and so does a Pipeline
+        cross_validate(clone(estimator), *data, cv=2)  # through joblib's Parallel
     assert len(record) >= 3
     _assert_from_here(record, ConvergenceWarning)
 
@@ -93,6 +96,7 @@ def test_every_warning_in_skae_goes_through_warn_at_caller():
         for path in SKAE_SOURCES.glob("*.py")
         if path.name != "_warnings.py"
         for number, line in enumerate(path.read_text().splitlines(), 1)
-        if re.search(r"\bwarnings\.warn\(", line) and not line.lstrip().startswith((">>>", "..."))
+        if re.search(r"\bwarnings\.warn\(|from warnings import", line)
+        and not line.lstrip().startswith((">>>", "..."))
     ]
     assert not direct, f"warnings.warn with a fixed stacklevel at {direct}"
