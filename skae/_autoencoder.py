@@ -9,7 +9,13 @@ from ._docstrings import document_fitted_attributes
 from ._estimator import _FLOAT32_MAX, store_parameters
 from ._layers import ACTIVATIONS
 from ._nets import MLPAutoencoder, build_autoencoder
-from ._penalties import jacobian_frobenius_sq, kl_sparsity, l1_activity, weighted_mean
+from ._penalties import (
+    jacobian_frobenius_sq,
+    kl_sparsity,
+    l1_activity,
+    scaled_huber_error,
+    weighted_mean,
+)
 from ._pretraining import LayerStack, pretrain_stack
 
 _SIGMOIDS = ("logistic", "sigmoid")
@@ -62,9 +68,17 @@ class AutoencoderTransformer(BaseAutoencoder):
         Activation of the hidden layers (and convolutions).
     output_activation : {"identity", "sigmoid"}, default="identity"
         Activation of the reconstruction; "sigmoid" for data in [0, 1].
-    loss : {"mse", "bce"}, default="mse"
-        Reconstruction loss: mean squared error, or binary cross-entropy
-        (needs X in [0, 1] and ``output_activation="sigmoid"``).
+    loss : {"mse", "bce", "huber"}, default="mse"
+        Reconstruction loss: mean squared error, binary cross-entropy
+        (needs X in [0, 1] and ``output_activation="sigmoid"``), or the
+        Huber error, squared up to ``huber_delta`` and linear beyond, so
+        that a few large residuals (outliers, rarely nonzero features that
+        standardising stretches) do not dominate the fit. A linear
+        autoencoder reaches PCA's error with "mse" only.
+    huber_delta : float, default=0.3
+        Where the Huber error turns linear (``loss="huber"`` only), in units
+        of ``scale_`` (the root mean variance of the features; 1 with a
+        sigmoid output), so that it does not depend on the units of X.
     solver : {"adam", "adamw", "sgd", "rmsprop", "lbfgs"}, default="adam"
         Optimizer. "sgd" uses Nesterov momentum 0.9. "lbfgs" is full-batch
         L-BFGS with a strong Wolfe line search, up to 20 iterations per
@@ -303,6 +317,19 @@ default="identity"
         \\ell_{\\mathrm{bce}}(x, \\hat x) = -\\frac{1}{d} \\sum_{j=1}^{d}
             \\big(x_j \\log \\hat x_j + (1 - x_j) \\log(1 - \\hat x_j)\\big).
 
+    For ``loss="huber"`` each scaled residual :math:`r_j = (\\hat x_j - x_j) / s`
+    counts :math:`h_\\delta(r_j)`, with :math:`\\delta` = ``huber_delta``:
+
+    .. math::
+
+        \\ell_{\\mathrm{huber}}(x, \\hat x) = \\frac{1}{d} \\sum_{j=1}^{d}
+            h_\\delta(r_j), \\qquad
+        h_\\delta(r) = \\begin{cases} r^2 & |r| \\le \\delta \\\\
+            2 \\delta |r| - \\delta^2 & |r| > \\delta \\end{cases}
+
+    (twice torch's ``HuberLoss``, so that it equals the squared error up to
+    :math:`\\delta`). ``score`` is minus the squared error whatever the loss.
+
     Sample weights thus weigh each row's terms in a weighted mean: within a
     minibatch, a weight of 2 counts as two copies of the row. ``score``
     is minus the mean of :math:`\\frac{1}{d} \\sum_j (\\hat x_{ij} -
@@ -338,6 +365,8 @@ default="identity"
     _net_parameters = (*BaseAutoencoder._net_parameters, "code_activation", "tied_weights")
     _parameter_constraints: dict = {
         **BaseAutoencoder._parameter_constraints,
+        "loss": [StrOptions({"mse", "bce", "huber"})],
+        "huber_delta": [Interval(Real, 0, _FLOAT32_MAX, closed="neither")],
         "code_activation": [StrOptions(set(ACTIVATIONS))],
         "activity_l1": [Interval(Real, 0, None, closed="left")],
         "sparsity_target": [Interval(Real, 0, 1, closed="neither"), None],
@@ -356,6 +385,7 @@ default="identity"
         activation="relu",
         output_activation="identity",
         loss="mse",
+        huber_delta=0.3,
         solver="adam",
         alpha=0.0001,
         batch_size="auto",
@@ -442,6 +472,13 @@ default="identity"
         weights = others[0] if data.weighted else None
         curves = pretrain_stack(self, stack, X, weights, order_generator, noise_generator)
         return {"pretrain_loss_curves_": curves}
+
+    def _reconstruction_loss(self, module, logits, target, sample_weight=None):
+        if self.loss != "huber":
+            return super()._reconstruction_loss(module, logits, target, sample_weight)
+        output = module.output_activation(logits)
+        per_row = scaled_huber_error(output, target, module.data_scale, self.huber_delta)
+        return weighted_mean(per_row, sample_weight)
 
     def _loss(self, module, X_input, X_target, generator, sample_weight=None):
         code, logits = module.encode_decode(X_input)  # (B, k), (B, d)

@@ -135,6 +135,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         activation="relu",
         output_activation="identity",
         loss="mse",
+        huber_delta=0.3,
         solver="adam",
         alpha=0.0001,
         batch_size="auto",

@@ -1,7 +1,7 @@
 """Loss terms of the autoencoders (torch only).
 
-The scaled squared error, and the code regularisers of the sparse and
-contractive autoencoders.
+The scaled squared and Huber errors, and the code regularisers of the
+sparse and contractive autoencoders.
 """
 
 import torch
@@ -11,6 +11,7 @@ __all__ = [
     "jacobian_frobenius_sq",
     "kl_sparsity",
     "l1_activity",
+    "scaled_huber_error",
     "scaled_squared_error",
     "weighted_mean",
 ]
@@ -74,6 +75,23 @@ def scaled_squared_error(output, target, scale=None):
             error = error / scale
         return error.pow(2).mean(dim=1)
     return _ScaledSquaredError.apply(output, target, scale)
+
+
+def scaled_huber_error(output, target, scale, delta):
+    """Mean over the features of the Huber error of ``(output - target) / scale``: (B,).
+
+    A residual ``r`` counts ``r ** 2`` up to ``delta`` (the squared error of
+    ``scaled_squared_error``, so the two losses agree on small residuals and
+    weigh ``alpha`` alike), and ``2 * delta * |r| - delta ** 2`` beyond it:
+    the continuation with the same slope, linear, so that a few large
+    residuals do not dominate the fit.
+    """
+    error = output - target
+    if scale is not None:
+        error = error / scale
+    magnitude = error.abs()
+    linear = 2 * delta * magnitude - delta**2
+    return torch.where(magnitude <= delta, error.pow(2), linear).mean(dim=1)
 
 
 def l1_activity(code, weights=None):

@@ -22,10 +22,12 @@ _CLASSIFIER = dict(
 )
 ESTIMATORS = [
     AutoencoderTransformer(hidden_layer_sizes=(8,), max_iter=20, random_state=0),
-    # The loss terms of the sparse and contractive autoencoders, and tied
-    # weights: the contractive term goes through autograd (hidden layer).
+    # The Huber loss, the loss terms of the sparse and contractive
+    # autoencoders, and tied weights: the contractive term goes through
+    # autograd (hidden layer).
     AutoencoderTransformer(
         hidden_layer_sizes=(8,),
+        loss="huber",
         code_activation="logistic",
         activity_l1=0.01,
         sparsity_target=0.1,
