@@ -1,5 +1,6 @@
 """AutoencoderTransformer: the autoencoder, with its sparse and contractive forms."""
 
+import functools
 from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -27,6 +28,10 @@ _SIGMOIDS = ("logistic", "sigmoid")
         "``scale_**2``) plus the code penalties"
     ),
     score="minus the mean squared reconstruction error",
+    validation_score=(
+        "minus the mean squared reconstruction error, as ``score`` defines it "
+        '(with ``loss="huber"``, minus the Huber error, in the units of X)'
+    ),
 )
 class AutoencoderTransformer(BaseAutoencoder):
     """Autoencoder (MLP or convolutional), a nonlinear drop-in for ``PCA``.
@@ -79,6 +84,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         Where the Huber error turns linear (``loss="huber"`` only), in units
         of ``scale_`` (the root mean variance of the features; 1 with a
         sigmoid output), so that it does not depend on the units of X.
+        With ``early_stopping``, the validation score is then minus the
+        Huber error too, so that outliers do not pick the epoch.
     solver : {"adam", "adamw", "sgd", "rmsprop", "lbfgs"}, default="adam"
         Optimizer. "sgd" uses Nesterov momentum 0.9. "lbfgs" is full-batch
         L-BFGS with a strong Wolfe line search, up to 20 iterations per
@@ -135,8 +142,9 @@ default="plateau"
         Whether to shuffle the samples in each epoch.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data, stop when the
-        validation score (:meth:`score` on it) stops improving, and restore
-        the weights of the best epoch. Ignored by ``partial_fit``.
+        validation score (:meth:`score` on it; minus the Huber error with
+        ``loss="huber"``) stops improving, and restore the weights of the
+        best epoch. Ignored by ``partial_fit``.
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
     n_iter_no_change : int, default=20
@@ -479,6 +487,14 @@ default="identity"
         output = module.output_activation(logits)
         per_row = scaled_huber_error(output, target, module.data_scale, self.huber_delta)
         return weighted_mean(per_row, sample_weight)
+
+    def _batch_scores(self, module, batch):
+        # Early stopping on the training loss's own error: an outlier's
+        # squared error would pick the epoch that fits outliers best.
+        if self.loss != "huber":
+            return super()._batch_scores(module, batch)
+        huber = functools.partial(scaled_huber_error, delta=self.huber_delta)
+        return self._sample_scores(module, batch[0], error=huber)
 
     def _loss(self, module, X_input, X_target, generator, sample_weight=None):
         code, logits = module.encode_decode(X_input)  # (B, k), (B, d)

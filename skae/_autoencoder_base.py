@@ -191,17 +191,19 @@ class BaseAutoencoder(
         _, logits = module.encode_decode(X_input)
         return self._reconstruction_loss(module, logits, X_target, sample_weight)
 
-    def _sample_scores(self, module, X):
+    def _sample_scores(self, module, X, error=scaled_squared_error):
         """Score of each row (higher is better): minus its squared error, in float64.
 
         The error is squared in the units training works in (divided by
         ``scale_``) and brought back to X's in float64: in X's units, a
         float32 square overflows beyond about 1e19 and underflows below
         about 1e-19, which made validation scores of such data inf or 0.
+        ``error(output, target, scale)`` is another per-row error of the
+        scaled residuals, for a validation score that is not ``score``'s.
         """
         # forward, not decode(encode()): max-unpooling needs the indices.
         reconstruction = module.output_activation(module(X))
-        scaled = scaled_squared_error(reconstruction, X, module.data_scale)  # (B,)
+        scaled = error(reconstruction, X, module.data_scale)  # (B,)
         return -(scaled.cpu().double() * float(module.data_scale) ** 2)  # MPS has no float64
 
     # The TorchEstimator hooks, in terms of the ones above.

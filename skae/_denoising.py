@@ -19,6 +19,10 @@ from ._layers import corrupt
         "(squared errors divided by ``scale_**2``)"
     ),
     score="minus the mean squared reconstruction error of clean input",
+    validation_score=(
+        "minus the mean squared reconstruction error of clean input, as ``score`` "
+        'defines it (with ``loss="huber"``, minus the Huber error, in the units of X)'
+    ),
 )
 class DenoisingAutoencoder(AutoencoderTransformer):
     r"""Autoencoder trained to reconstruct clean inputs from corrupted ones.

@@ -90,7 +90,9 @@ def scaled_huber_error(output, target, scale, delta):
     if scale is not None:
         error = error / scale
     magnitude = error.abs()
-    linear = 2 * delta * magnitude - delta**2
+    # delta * (...), not 2 * delta * ...: 2 * delta overflows float32 for a
+    # delta near its limit, and inf times the unused branch's 0 gradient is NaN.
+    linear = delta * (2 * magnitude - delta)
     return torch.where(magnitude <= delta, error.pow(2), linear).mean(dim=1)
 
 

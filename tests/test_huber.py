@@ -33,15 +33,23 @@ def test_a_delta_beyond_every_residual_fits_as_mse(digits_unit):
     np.testing.assert_allclose(huber.transform(X), mse.transform(X), rtol=1e-4, atol=1e-5)
 
 
-def test_gross_outliers_pull_the_huber_fit_less(digits_unit):
-    # Clean digits, and 4% of training rows with a few pixels at 40x the
-    # data's range: squared errors of those rows dominate an MSE fit.
-    rng = np.random.RandomState(0)
-    X_train, X_test = digits_unit[:600].copy(), digits_unit[600:900]
-    rows = rng.choice(len(X_train), 24, replace=False)
-    for row in rows:
-        X_train[row, rng.choice(64, 4, replace=False)] = 40.0
-    settings = dict(hidden_layer_sizes=(32,), max_iter=60, random_state=0)
+def _with_gross_outliers(X, seed=0):
+    """4% of the rows of ``X`` with a few pixels at 40x the data's range."""
+    rng = np.random.RandomState(seed)
+    X = X.copy()
+    for row in rng.choice(len(X), len(X) // 25, replace=False):
+        X[row, rng.choice(X.shape[1], 4, replace=False)] = 40.0
+    return X
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_gross_outliers_pull_the_huber_fit_less(digits_unit, early_stopping):
+    # The squared errors of the outlier rows dominate an MSE fit; with early
+    # stopping they would also pick the epoch, had the validation score
+    # been the squared error (it is the Huber error).
+    X_train, X_test = _with_gross_outliers(digits_unit[:600]), digits_unit[600:900]
+    settings = dict(hidden_layer_sizes=(32,), random_state=0, early_stopping=early_stopping)
+    settings["max_iter"] = 150 if early_stopping else 60
     errors = {
         loss: -AutoencoderTransformer(4, loss=loss, **settings).fit(X_train).score(X_test)
         for loss in ("mse", "huber")
@@ -67,6 +75,28 @@ def test_a_bad_delta_is_refused_by_name(estimator, delta, digits_unit):
 def test_the_variational_autoencoder_has_no_huber_likelihood(digits_unit):
     with pytest.raises(InvalidParameterError, match="'loss' parameter of VariationalAuto"):
         VariationalAutoencoder(loss="huber").fit(digits_unit[:20])
+
+
+def test_a_delta_near_float32s_limit_still_fits_as_mse(digits_unit):
+    X = digits_unit[:200]
+    mse = AutoencoderTransformer(3, **_SHORT).fit(X)
+    huber = AutoencoderTransformer(3, loss="huber", huber_delta=3e38, **_SHORT).fit(X)
+    np.testing.assert_allclose(huber.loss_curve_, mse.loss_curve_, rtol=1e-5)
+
+
+def test_the_first_pretrained_layer_learns_the_huber_error(digits_unit):
+    X = _with_gross_outliers(digits_unit[:200])
+    curves = {
+        delta: AutoencoderTransformer(
+            3, loss="huber", huber_delta=delta, pretrain_max_iter=2, **_SHORT
+        )
+        .fit(X)
+        .pretrain_loss_curves_  # fmt: skip
+        for delta in (0.3, 1e3)
+    }
+    mse = AutoencoderTransformer(3, pretrain_max_iter=2, **_SHORT).fit(X).pretrain_loss_curves_
+    np.testing.assert_allclose(curves[1e3][0], mse[0], rtol=1e-5)
+    assert curves[0.3][0][0] < 0.5 * mse[0][0]  # the outliers count linearly
 
 
 def test_huber_pretrains_denoises_and_scores_in_squared_error(digits_unit):

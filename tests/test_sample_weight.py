@@ -27,6 +27,7 @@ ESTIMATORS = [
         random_state=0,
     ),  # fmt: skip
     DenoisingAutoencoder(3, hidden_layer_sizes=(8,), max_iter=3, random_state=0),
+    AutoencoderTransformer(3, hidden_layer_sizes=(8,), loss="huber", max_iter=3, random_state=0),
     VariationalAutoencoder(3, hidden_layer_sizes=(8,), max_iter=3, random_state=0),
     StackedAutoencoderClassifier((8, 8), pretrain_max_iter=2, max_iter=3, random_state=0),
     AutoencoderTransformer(

@@ -116,7 +116,7 @@ BAD_PARAMS = {
     "n_components_negative": ({"n_components": -3}, "'n_components' parameter .* range"),
     "activation": ({"activation": "swish"}, "'activation' parameter .* must be a str among"),
     "solver": ({"solver": "newton"}, "'solver' parameter .* must be a str among"),
-    "loss": ({"loss": "huber"}, "'loss' parameter"),
+    "loss": ({"loss": "hinge"}, "'loss' parameter"),
     "learning_rate": ({"learning_rate_init": 0.0}, "'learning_rate_init' parameter"),
     "hidden_layer_sizes": ({"hidden_layer_sizes": (8, 0)}, "hidden_layer_sizes must be"),
     "batch_size": ({"batch_size": 0}, "'batch_size' parameter"),
