@@ -3,11 +3,14 @@
 import functools
 from numbers import Integral, Real
 
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._autoencoder_base import BaseAutoencoder
+from ._blocks import weighted_centred_squares
 from ._docstrings import document_fitted_attributes
-from ._estimator import _FLOAT32_MAX, store_parameters
+from ._estimator import _FLOAT32_MAX, drop_zero_weights, store_parameters
 from ._layers import ACTIVATIONS
 from ._nets import MLPAutoencoder, build_autoencoder
 from ._penalties import (
@@ -18,8 +21,13 @@ from ._penalties import (
     weighted_mean,
 )
 from ._pretraining import LayerStack, pretrain_stack
+from ._warnings import warn_at_caller
 
 _SIGMOIDS = ("logistic", "sigmoid")
+# Below this fraction of the training variance explained, a fit that ran
+# its course has collapsed: healthy fits explain far more (digits, 2
+# components: about 40%).
+_COLLAPSED_EXPLAINED_VARIANCE = 0.01
 
 
 @document_fitted_attributes(
@@ -480,6 +488,32 @@ default="identity"
         weights = others[0] if data.weighted else None
         curves = pretrain_stack(self, stack, X, weights, order_generator, noise_generator)
         return {"pretrain_loss_curves_": curves}
+
+    def _warn_on_result(self, X, sample_weight):
+        # A collapsed net (dead or saturated units, often from a large
+        # learning rate or alpha) reconstructs every row as the mean, and
+        # nothing else says so. A fit stopped by
+        # max_iter has had its ConvergenceWarning already.
+        history = self._history
+        if not (history.stopped_early or history.schedule_completed):
+            return
+        X, sample_weight = drop_zero_weights(self._validate_X(X, reset=False), sample_weight)
+        weights = np.full(X.shape[0], 1 / X.shape[0]) if sample_weight is None else sample_weight
+        weights = weights / weights.sum()
+        variance = weighted_centred_squares(X, weights, self.mean_) / X.shape[1]
+        if not variance > 0:  # constant data: nothing to explain
+            return
+        error = -float(weights @ self._infer(self._sample_scores, X).astype(np.float64))
+        explained = round(1 - error / variance, 3) + 0.0  # no "-0.0%"
+        if explained < _COLLAPSED_EXPLAINED_VARIANCE:
+            warn_at_caller(
+                f"{type(self).__name__} reconstructs its training data no better than "
+                f"their mean: it explains {explained:.1%} of their variance, and its codes "
+                "describe nothing. Either training stopped before the net learned "
+                "(see tol and n_iter_no_change), or the net collapsed (dead or saturated "
+                "units: try a lower learning_rate_init or alpha, or another activation).",
+                ConvergenceWarning,
+            )
 
     def _reconstruction_loss(self, module, logits, target, sample_weight=None):
         if self.loss != "huber":

@@ -277,6 +277,8 @@ class TorchEstimator:
         if interrupt is not None:
             raise interrupt
         self._warn_on_stop(incremental)
+        if not incremental and attributes is not None:
+            self._warn_on_result(X, sample_weight)
         return self
 
     def _train(self, X, y, incremental, classes, sample_weight):
@@ -550,6 +552,9 @@ class TorchEstimator:
                 "raise tol.",
                 ConvergenceWarning,
             )
+
+    def _warn_on_result(self, X, sample_weight):
+        """Warn about a fit that ran its course but learned nothing useful (a hook)."""
 
     def _resumed_training_state(self, seed):
         """What a continued fit (``partial_fit``, ``warm_start``) trains from.

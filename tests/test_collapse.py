@@ -1,0 +1,74 @@
+"""A fit that ran its course but reconstructs only the mean says so.
+
+Too large a learning rate saturates sigmoid units: the decoder then
+outputs the mean whatever the code, and the fit used to end with no
+warning at all.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from skae import AutoencoderTransformer, DenoisingAutoencoder
+
+COLLAPSING = dict(hidden_layer_sizes=(8,), activation="sigmoid", learning_rate_init=1.0)
+MESSAGE = "reconstructs its training data no better than their mean"
+
+
+def _fit_warnings(model, *fit_args, **fit_params):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model.fit(*fit_args, **fit_params)
+    caught = [w for w in record if issubclass(w.category, ConvergenceWarning)]
+    assert all(w.filename == __file__ for w in caught)  # the user's line
+    return [str(w.message) for w in caught]
+
+
+@pytest.fixture
+def X(digits_unit):
+    return digits_unit[:300]
+
+
+@pytest.mark.parametrize("estimator", [AutoencoderTransformer, DenoisingAutoencoder])
+def test_a_collapsed_fit_warns_with_the_variance_it_explains(estimator, X):
+    model = estimator(2, random_state=0, **COLLAPSING)
+    (message,) = _fit_warnings(model, X)
+    assert MESSAGE in message and "lower learning_rate_init" in message
+    assert model.n_iter_ < model.max_iter  # it stopped on its own: no other warning
+    assert -model.score(X) > 0.99 * X.var(axis=0).mean()  # reconstructs the mean
+
+
+def test_a_healthy_fit_does_not_warn(X):
+    assert _fit_warnings(AutoencoderTransformer(2, random_state=0), X) == []
+
+
+def test_no_second_warning_after_max_iter_or_for_partial_fit(X):
+    # max_iter: its ConvergenceWarning already says to train longer.
+    (message,) = _fit_warnings(AutoencoderTransformer(2, max_iter=1, random_state=0), X)
+    assert "maximum iterations" in message
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a partial_fit is one step of many
+        AutoencoderTransformer(2, random_state=0, **COLLAPSING).partial_fit(X)
+
+
+def test_constant_data_has_nothing_to_explain(X):
+    # A cosine schedule ends at max_iter without a ConvergenceWarning.
+    model = AutoencoderTransformer(2, learning_rate="cosine", max_iter=5, random_state=0)
+    assert _fit_warnings(model, np.ones_like(X)) == []
+
+
+def test_the_check_reads_frames_weights_and_sparse_data_as_fit_does(X):
+    frame = pd.DataFrame(X, columns=[f"pixel{j}" for j in range(X.shape[1])])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no feature-name warning, no other
+        AutoencoderTransformer(2, random_state=0).fit(frame)
+    garbage = np.vstack([X, np.full((5, X.shape[1]), 1e39)])  # weight 0: dropped first
+    weights = np.r_[np.ones(len(X)), np.zeros(5)]
+    model = AutoencoderTransformer(2, random_state=0, **COLLAPSING)
+    assert len(_fit_warnings(model, garbage, sample_weight=weights)) == 1
+    from scipy import sparse
+
+    assert len(_fit_warnings(model, sparse.csr_matrix(X))) == 1
