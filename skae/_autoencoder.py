@@ -8,7 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._autoencoder_base import BaseAutoencoder
-from ._blocks import weighted_centred_squares
+from ._collapse import collapse_threshold, explained_fraction
 from ._docstrings import document_fitted_attributes
 from ._estimator import _FLOAT32_MAX, drop_zero_weights, store_parameters
 from ._layers import ACTIVATIONS
@@ -18,16 +18,13 @@ from ._penalties import (
     kl_sparsity,
     l1_activity,
     scaled_huber_error,
+    scaled_squared_error,
     weighted_mean,
 )
 from ._pretraining import LayerStack, pretrain_stack
 from ._warnings import warn_at_caller
 
 _SIGMOIDS = ("logistic", "sigmoid")
-# Below this fraction of the training variance explained, a fit that ran
-# its course has collapsed: healthy fits explain far more (digits, 2
-# components: about 40%).
-_COLLAPSED_EXPLAINED_VARIANCE = 0.01
 
 
 @document_fitted_attributes(
@@ -490,30 +487,36 @@ default="identity"
         return {"pretrain_loss_curves_": curves}
 
     def _warn_on_result(self, X, sample_weight):
-        # A collapsed net (dead or saturated units, often from a large
-        # learning rate or alpha) reconstructs every row as the mean, and
-        # nothing else says so. A fit stopped by
-        # max_iter has had its ConvergenceWarning already.
+        # A fit stopped by max_iter has had its ConvergenceWarning already.
         history = self._history
         if not (history.stopped_early or history.schedule_completed):
             return
         X, sample_weight = drop_zero_weights(self._validate_X(X, reset=False), sample_weight)
-        weights = np.full(X.shape[0], 1 / X.shape[0]) if sample_weight is None else sample_weight
-        weights = weights / weights.sum()
-        variance = weighted_centred_squares(X, weights, self.mean_) / X.shape[1]
-        if not variance > 0:  # constant data: nothing to explain
+        weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+        explained = explained_fraction(self, X, weights / weights.sum(), self._row_error())
+        if explained is None or explained >= collapse_threshold(
+            self.n_components_, self.n_features_in_
+        ):
             return
-        error = -float(weights @ self._infer(self._sample_scores, X).astype(np.float64))
-        explained = round(1 - error / variance, 3) + 0.0  # no "-0.0%"
-        if explained < _COLLAPSED_EXPLAINED_VARIANCE:
-            warn_at_caller(
-                f"{type(self).__name__} reconstructs its training data no better than "
-                f"their mean: it explains {explained:.1%} of their variance, and its codes "
-                "describe nothing. Either training stopped before the net learned "
-                "(see tol and n_iter_no_change), or the net collapsed (dead or saturated "
-                "units: try a lower learning_rate_init or alpha, or another activation).",
-                ConvergenceWarning,
-            )
+        stopped = (
+            "training stalled before the net learned (see tol and n_iter_no_change)"
+            if history.stopped_early
+            else f"the cosine schedule ended at max_iter={self.max_iter} before the net learned"
+        )
+        warn_at_caller(
+            f"{type(self).__name__} reconstructs its training data no better than their "
+            f"mean: it removes {explained if abs(explained) >= 5e-4 else 0:.1%} of the mean's "
+            f"error, and its codes describe nothing. Either {stopped}, or the net "
+            "collapsed (dead or saturated units: try a lower learning_rate_init or "
+            "alpha, or another activation).",
+            ConvergenceWarning,
+        )
+
+    def _row_error(self):
+        """The training loss's per-row error of scaled residuals: squared, or Huber."""
+        if self.loss == "huber":
+            return functools.partial(scaled_huber_error, delta=self.huber_delta)
+        return scaled_squared_error
 
     def _reconstruction_loss(self, module, logits, target, sample_weight=None):
         if self.loss != "huber":
@@ -525,10 +528,7 @@ default="identity"
     def _batch_scores(self, module, batch):
         # Early stopping on the training loss's own error: an outlier's
         # squared error would pick the epoch that fits outliers best.
-        if self.loss != "huber":
-            return super()._batch_scores(module, batch)
-        huber = functools.partial(scaled_huber_error, delta=self.huber_delta)
-        return self._sample_scores(module, batch[0], error=huber)
+        return self._sample_scores(module, batch[0], error=self._row_error())
 
     def _loss(self, module, X_input, X_target, generator, sample_weight=None):
         code, logits = module.encode_decode(X_input)  # (B, k), (B, d)

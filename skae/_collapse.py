@@ -1,0 +1,51 @@
+"""The check for a collapsed autoencoder: how much of its training data it explains.
+
+A collapsed net (units saturated or dead, often from a large learning rate
+or ``alpha``) reconstructs every row as about the same row, the mean, and
+nothing else in a fit says so.
+"""
+
+import numpy as np
+import torch
+
+from ._blocks import weighted_moments
+
+__all__ = ["collapse_threshold", "explained_fraction"]
+
+
+def explained_fraction(estimator, X, weights, error):
+    """``1 - e(model) / e(mean)``: the part of the mean's error that the model removes.
+
+    ``e`` is the ``weights``-weighted mean over the rows of ``X`` of
+    ``error(output, target, scale)``, the training loss's own per-row error
+    (squared or Huber: outliers a Huber fit leaves alone do not count
+    against it), for the fitted ``estimator``'s reconstructions and for the
+    rows' own weighted mean (after a ``warm_start`` fit, ``mean_`` is an
+    earlier fit's). None for constant data, which leave nothing to explain.
+    """
+    centre = weighted_moments(X, weights, squares=False)[0]
+
+    def both_errors(module, batch):  # (B, 2): the model's and the mean's
+        # forward, not decode(encode()): max-unpooling needs the indices.
+        reconstruction = module.output_activation(module(batch))
+        mean = torch.as_tensor(centre, dtype=batch.dtype, device=batch.device)
+        return torch.stack(
+            [
+                error(reconstruction, batch, module.data_scale),
+                error(mean.expand_as(batch), batch, module.data_scale),
+            ],
+            dim=1,
+        )
+
+    model_error, mean_error = weights @ estimator._infer(both_errors, X).astype(np.float64)
+    return 1 - model_error / mean_error if mean_error > 0 else None
+
+
+def collapse_threshold(n_components, n_features):
+    """Below this explained fraction, a fit that ran its course has collapsed.
+
+    1%, or a tenth of what a random ``n_components``-dimensional subspace
+    explains of isotropic data (``n_components / n_features``), whichever
+    is smaller: on wide data with little structure even PCA explains little.
+    """
+    return min(0.01, 0.1 * n_components / n_features)
