@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._autoencoder_base import BaseAutoencoder
 from ._collapse import collapse_threshold, explained_fraction
 from ._docstrings import document_fitted_attributes
-from ._estimator import _FLOAT32_MAX, drop_zero_weights, store_parameters
+from ._estimator import _FLOAT32_MAX, store_parameters
 from ._layers import ACTIVATIONS
 from ._nets import MLPAutoencoder, build_autoencoder
 from ._penalties import (
@@ -486,13 +486,13 @@ default="identity"
         curves = pretrain_stack(self, stack, X, weights, order_generator, noise_generator)
         return {"pretrain_loss_curves_": curves}
 
-    def _warn_on_result(self, X, sample_weight):
+    def _warn_on_result(self, data):
         # A fit stopped by max_iter has had its ConvergenceWarning already.
         history = self._history
         if not (history.stopped_early or history.schedule_completed):
             return
-        X, sample_weight = drop_zero_weights(self._validate_X(X, reset=False), sample_weight)
-        weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+        X, weights = data.X, data.sample_weight
+        weights = np.ones(X.shape[0]) if weights is None else weights
         explained = explained_fraction(self, X, weights / weights.sum(), self._row_error())
         if explained is None or explained >= collapse_threshold(
             self.n_components_, self.n_features_in_

@@ -25,17 +25,12 @@ def explained_fraction(estimator, X, weights, error):
     """
     centre = weighted_moments(X, weights, squares=False)[0]
 
-    def both_errors(module, batch):  # (B, 2): the model's and the mean's
-        # forward, not decode(encode()): max-unpooling needs the indices.
-        reconstruction = module.output_activation(module(batch))
+    def both_errors(module, batch):  # (B, 2): the model's and the mean's, in float64
+        model = -estimator._sample_scores(module, batch, error=error)
         mean = torch.as_tensor(centre, dtype=batch.dtype, device=batch.device)
-        return torch.stack(
-            [
-                error(reconstruction, batch, module.data_scale),
-                error(mean.expand_as(batch), batch, module.data_scale),
-            ],
-            dim=1,
-        )
+        scale = module.data_scale
+        of_mean = error(mean.expand_as(batch), batch, scale).cpu().double() * float(scale) ** 2
+        return torch.stack([model, of_mean], dim=1)
 
     model_error, mean_error = weights @ estimator._infer(both_errors, X).astype(np.float64)
     return 1 - model_error / mean_error if mean_error > 0 else None

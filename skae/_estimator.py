@@ -264,7 +264,9 @@ class TorchEstimator:
             # Training needs autograd whatever the caller's mode: a fit may
             # run inside torch.no_grad() or torch.inference_mode().
             with torch.inference_mode(False), torch.enable_grad():
-                attributes, interrupt = self._train(X, y, incremental, classes, sample_weight)
+                attributes, interrupt, data = self._train(
+                    X, y, incremental, classes, sample_weight
+                )
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
@@ -278,11 +280,11 @@ class TorchEstimator:
             raise interrupt
         self._warn_on_stop(incremental)
         if not incremental and attributes is not None:
-            self._warn_on_result(X, sample_weight)
+            self._warn_on_result(data)
         return self
 
     def _train(self, X, y, incremental, classes, sample_weight):
-        """Steps 1 to 4; returns (fitted attributes or None, interrupt or None)."""
+        """Steps 1 to 4; returns (fitted attributes or None, interrupt or None, FitData)."""
         self._validate_params()
         continuing = (incremental or self.warm_start) and hasattr(self, "module_")
         data = self._fit_data(
@@ -314,10 +316,11 @@ class TorchEstimator:
                     data.attributes.update(pretrained)
                     phase.after_pretraining = True
             except KeyboardInterrupt as interrupt:
-                return None, interrupt  # nothing goes on to the next phase
-            return self._train_main_phase(
+                return None, interrupt, data  # nothing goes on to the next phase
+            attributes, interrupt = self._train_main_phase(
                 phase, data, device, order_generator, optimizer_state, incremental
             )
+            return attributes, interrupt, data
 
     def _train_main_phase(
         self, phase, data, device, order_generator, optimizer_state, incremental
@@ -553,8 +556,12 @@ class TorchEstimator:
                 ConvergenceWarning,
             )
 
-    def _warn_on_result(self, X, sample_weight):
-        """Warn about a fit that ran its course but learned nothing useful (a hook)."""
+    def _warn_on_result(self, data):
+        """Warn about a fit that ran its course but learned nothing useful (a hook).
+
+        ``data`` is the fit's FitData: ``X`` as validated, without the rows
+        of weight 0, and their ``sample_weight`` (None when not given).
+        """
 
     def _resumed_training_state(self, seed):
         """What a continued fit (``partial_fit``, ``warm_start``) trains from.

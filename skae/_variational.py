@@ -357,12 +357,8 @@ class VariationalAutoencoder(BaseAutoencoder):
         generator = torch.Generator().manual_seed(seed)
         # The fitted code size: set_params may have changed n_components since.
         n_bytes = n_samples * 8 * (self.n_components_ + self.n_features_in_)
-        too_many = MemoryError(
-            f"VariationalAutoencoder.sample cannot allocate n_samples={n_samples} draws: "
-            f"{n_bytes:.3g} bytes for the codes and the samples. Draw fewer per call."
-        )
         if n_bytes > sys.maxsize:  # beyond any address space; torch would overflow
-            raise too_many
+            raise _too_many_draws(n_samples, n_bytes)
         try:
             z = torch.randn(
                 (n_samples, self.n_components_), generator=generator, dtype=torch.float64
@@ -370,5 +366,12 @@ class VariationalAutoencoder(BaseAutoencoder):
         except RuntimeError as error:  # torch's allocator names neither call nor setting
             if "allocate" not in str(error):
                 raise
-            raise too_many from error
+            raise _too_many_draws(n_samples, n_bytes) from error
         return self._infer(lambda module, z_batch: module.decode(z_batch), z.numpy())
+
+
+def _too_many_draws(n_samples, n_bytes):
+    return MemoryError(
+        f"VariationalAutoencoder.sample cannot allocate n_samples={n_samples} draws: "
+        f"{n_bytes:.3g} bytes for the codes and the samples. Draw fewer per call."
+    )
