@@ -1,5 +1,6 @@
 """The stacked classifier's network (torch only)."""
 
+import torch
 import torch.nn.functional as F
 from torch import nn
 
@@ -78,6 +79,19 @@ class StackedNet(nn.Module):
     def logits(self, code, noise_std=0.0, generator=None):
         """Class logits of the top hidden layer's output ``code``."""
         return self._pre_activation(len(self.hidden), code, noise_std, generator)
+
+    def target_logits(self, x):
+        """Class logits of a clean pass that leaves the running statistics alone.
+
+        In training the batch norms normalise it by the batch's statistics,
+        as they do the noisy pass beside it; but a pass that only computes
+        a target is not a training step, so it must not move the running
+        averages that inference uses (it runs on copies of them).
+        """
+        if not hasattr(self, "norms"):
+            return self(x)
+        buffers = {name: buffer.clone() for name, buffer in self.named_buffers()}
+        return torch.func.functional_call(self, buffers, (x,))
 
     def layer_autoencoder(self, k):
         """Hidden layer ``k`` as a tied-weights autoencoder of its own input.

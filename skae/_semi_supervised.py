@@ -152,7 +152,7 @@ def _unsupervised_terms(estimator, use_bce):
             )
         if consistency:
             with torch.no_grad():  # the clean prediction is the target
-                target = F.log_softmax(module(X), dim=1)
+                target = F.log_softmax(module.target_logits(X), dim=1)
             noisy = F.log_softmax(noisy_logits, dim=1)
             divergence = F.kl_div(noisy, target, reduction="none", log_target=True).sum(dim=1)
             loss = loss + consistency * weighted_mean(divergence, weight)

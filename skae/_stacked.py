@@ -125,7 +125,9 @@ default="plateau"
         Normalise each hidden layer's pre-activation and the logits over the
         batch (:class:`torch.nn.BatchNorm1d`), as the supervised baseline of
         ladder networks [4]_ does; pretraining trains each layer with its
-        normalisation. Inference uses the running statistics. The batch
+        normalisation. Inference uses the running statistics, which only
+        the training passes update (not the clean pass behind the
+        ``consistency_weight`` term's target). The batch
         statistics are unweighted, whatever ``sample_weight`` says; a
         training batch of one row is normalised by the running statistics.
         The fitted weights then depend on the number of torch threads, by

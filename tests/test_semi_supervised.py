@@ -260,3 +260,30 @@ def test_sample_weight_weighs_both_terms(digits_unit_stratified_split):
     clf = StackedAutoencoderClassifier(**SEMI, early_stopping=True)
     clf.fit(X, y_semi, sample_weight=np.linspace(0.5, 2, X.shape[0]))
     assert len(clf.validation_scores_) == clf.n_iter_
+
+
+@pytest.mark.parametrize("labels", ["all", "few"])
+def test_consistency_target_leaves_the_running_statistics_alone(
+    digits_unit_stratified_split, labels
+):
+    # The clean pass behind the consistency term's target is no training
+    # step: only the noisy passes (one a step when all rows are labelled,
+    # else the labelled batch and the batch of all rows) update the norms.
+    X, _, y, _ = digits_unit_stratified_split
+    y_fit = y if labels == "all" else few_labels(y, 20)
+    settings = dict(FAST, batch_norm=True, noise_std=0.1, consistency_weight=1.0, batch_size=64)
+    clf = StackedAutoencoderClassifier(**settings).fit(X, y_fit)
+    steps = clf.max_iter * -(-X.shape[0] // 64)
+    passes = 1 if labels == "all" else 2
+    # The logits' norm, which greedy pretraining never runs.
+    assert int(clf.module_.norms[-1].num_batches_tracked) == passes * steps
+
+
+def test_target_logits_are_the_clean_training_pass():
+    torch.manual_seed(0)
+    net = StackedNet(6, (5,), 3, "relu", batch_norm=True).train()
+    x = torch.randn(8, 6)
+    before = {name: buffer.clone() for name, buffer in net.named_buffers()}
+    target = net.target_logits(x)
+    assert_same_weights({name: b for name, b in net.named_buffers()}, before)
+    torch.testing.assert_close(target, net(x), rtol=0, atol=0)
