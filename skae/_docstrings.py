@@ -10,13 +10,14 @@ _FITTED_ATTRIBUTES_DOC = """\
     validation_scores_ : list of float or None
         With ``early_stopping``: after each epoch, the score on the
         held-out validation split, {validation_score}; one entry per epoch
-        of ``loss_curve_``, NaN for the epochs of earlier ``warm_start`` or
+        of ``loss_curve_``, NaN for the epochs of ``warm_start`` fits or
         ``partial_fit`` calls that held out none. None otherwise.
     best_validation_score_ : float or None
         Best of the last fit's ``validation_scores_``: the weights of its
         epoch are kept. A ``warm_start`` fit holds out another validation
-        split, so it compares only its own scores. None without
-        ``early_stopping``.
+        split, so it compares only its own scores; a ``partial_fit`` holds
+        out none and keeps it. None without ``early_stopping``, or before a
+        fit that held out a split.
     best_loss_ : float or None
         Lowest value of ``loss_curve_``; None with ``early_stopping`` (as in
         ``MLPRegressor``).

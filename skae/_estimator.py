@@ -18,6 +18,7 @@ output, the messages for divergence, and pickling.
 import contextlib
 import copy
 import functools
+import math
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 
@@ -529,8 +530,8 @@ class TorchEstimator:
 
     def _fitted_attributes(self, phase, data, device):
         """Every fitted attribute of the main phase, to be set at once."""
-        history, validated = phase.history, phase.val_sources is not None
-        return {
+        history = phase.history
+        attributes = {
             **data.attributes,
             "module_": phase.module,
             "_optimizer_state": (self.solver, phase.optimizer.state_dict()),
@@ -539,10 +540,27 @@ class TorchEstimator:
             "n_iter_": history.n_epochs,
             "t_": history.n_samples_seen,
             "loss_curve_": list(history.loss_curve),
-            "validation_scores_": list(history.validation_scores) if validated else None,
-            "best_validation_score_": history.best_validation_score if validated else None,
-            "best_loss_": None if validated else history.best_loss,
         }
+        return {**attributes, **self._validation_attributes(phase)}
+
+    def _validation_attributes(self, phase):
+        """``validation_scores_``, ``best_validation_score_`` and ``best_loss_``.
+
+        They follow ``early_stopping``, not the call: a ``partial_fit``
+        holds out no split, so its epochs score NaN and the best score stays
+        the last fit's (None if no fit held out any).
+        """
+        history = phase.history
+        if not self.early_stopping:
+            return {"validation_scores_": None, "best_validation_score_": None,
+                    "best_loss_": history.best_loss}  # fmt: skip
+        scores = list(history.validation_scores)
+        scores += [math.nan] * (len(history.loss_curve) - len(scores))
+        if phase.val_sources is not None:
+            best = history.best_validation_score
+        else:
+            best = getattr(self, "best_validation_score_", None)
+        return {"validation_scores_": scores, "best_validation_score_": best, "best_loss_": None}
 
     def _warn_on_stop(self, incremental):
         # A cosine schedule ends at max_iter, its rate annealed to 0: more

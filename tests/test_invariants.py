@@ -536,6 +536,24 @@ def test_validation_scores_stay_aligned_with_the_loss_curve(estimator, data):
     assert estimator.best_validation_score_ == np.max(scores[6:])
 
 
+def test_partial_fit_keeps_the_validation_history(estimator, data):
+    # partial_fit holds out nothing: with early_stopping still set, its
+    # epochs score NaN, the best score stays the fit's, and best_loss_ None.
+    X, y = data
+    estimator.set_params(early_stopping=True, n_iter_no_change=50, max_iter=3).fit(X, y)
+    fitted_scores, best = list(estimator.validation_scores_), estimator.best_validation_score_
+    estimator.partial_fit(X, y)
+    scores = estimator.validation_scores_
+    assert len(scores) == len(estimator.loss_curve_) == 4
+    np.testing.assert_array_equal(scores[:3], fitted_scores)
+    assert np.isnan(scores[3])
+    assert estimator.best_validation_score_ == best and estimator.best_loss_ is None
+    # Without a fit that held out a split, there is no best score yet.
+    fresh = clone(estimator).set_params(max_iter=3)
+    fresh.partial_fit(X, y, **({"classes": np.unique(y)} if _is_classifier(fresh) else {}))
+    assert np.isnan(fresh.validation_scores_).all() and fresh.best_validation_score_ is None
+
+
 def net_changing_parameters(estimator):
     """Other values of parameters the estimator's net is built from."""
     sizes = tuple(5 for _ in estimator.hidden_layer_sizes) or (5,)
