@@ -176,8 +176,9 @@ def load_mnist(path=None, *, cache_dir=None, scale=True):
         If the files are missing and cannot be downloaded (offline).
     ValueError
         If ``path`` is no ``.npz`` archive or lacks one of the four arrays,
-        its image and label counts differ, or, with ``scale=True``, its
-        pixels fall outside 0-255.
+        its image and label counts differ, its two splits' images differ in
+        shape, its labels are not one integer per image, or, with
+        ``scale=True``, its pixels fall outside 0-255.
 
     Examples
     --------
@@ -240,10 +241,20 @@ def load_mnist(path=None, *, cache_dir=None, scale=True):
     else:
         raise FileNotFoundError(f"No MNIST data at {path}.")
     image_shape = _image_shape(arrays["X_train"], path)
+    if _image_shape(arrays["X_test"], path) != image_shape:
+        raise ValueError(
+            f"{path} holds train images of shape {arrays['X_train'].shape[1:]} but test "
+            f"images of shape {arrays['X_test'].shape[1:]}: both splits must share one."
+        )
     for split in ("train", "test"):
         n_images, n_labels = len(arrays[f"X_{split}"]), len(arrays[f"y_{split}"])
         if n_images != n_labels:
             raise ValueError(f"{path} holds {n_images} {split} images but {n_labels} labels.")
+        if arrays[f"y_{split}"].ndim != 1:
+            raise ValueError(
+                f"{path} holds {split} labels of shape {arrays[f'y_{split}'].shape}: "
+                "MNIST labels are one integer per image, of shape (n_images,)."
+            )
         images = arrays[f"X_{split}"].reshape(len(arrays[f"X_{split}"]), -1)
         arrays[f"X_{split}"] = _unit_scaled(images, path, split) if scale else images
         labels = arrays[f"y_{split}"]

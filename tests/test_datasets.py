@@ -157,6 +157,17 @@ def test_load_mnist_takes_the_image_shape_from_the_arrays(tmp_path):
     np.savez(tmp_path / "flat.npz", **arrays)
     with pytest.raises(ValueError, match="flat.npz holds images of shape \\(560,\\)"):
         load_mnist(tmp_path / "flat.npz")
+    # Both splits must share the shape, and the labels be one per image.
+    arrays.update(
+        x_train=rng.randint(0, 10, size=(4, 28, 28)), x_test=rng.randint(0, 10, (4, 14, 14))
+    )
+    np.savez(tmp_path / "mixed.npz", **arrays)
+    with pytest.raises(ValueError, match="train images of shape \\(28, 28\\) but test images"):
+        load_mnist(tmp_path / "mixed.npz")
+    arrays.update(x_test=arrays["x_train"], y_test=np.arange(4).reshape(4, 1))
+    np.savez(tmp_path / "column.npz", **arrays)
+    with pytest.raises(ValueError, match="test labels of shape \\(4, 1\\)"):
+        load_mnist(tmp_path / "column.npz")
 
 
 @pytest.mark.parametrize(
