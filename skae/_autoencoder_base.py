@@ -41,6 +41,7 @@ from ._estimator import (
 from ._layers import ACTIVATIONS
 from ._penalties import scaled_squared_error, weighted_mean
 from ._settings import check_architecture, check_count, image_shape_of
+from ._warnings import warn_at_caller
 
 # A sigmoid output starts at the logit of each feature's mean, clipped to
 # [1e-3, 1 - 1e-3]: features that are always 0 (digits' border pixels) or
@@ -50,6 +51,10 @@ _LOGIT_CLIP = 1e-3
 # float64 digits to the subtraction: then the variance is summed about the mean.
 _CANCELLED = 1e-6
 _FLOAT32_EPS = float(np.finfo(np.float32).eps)
+_FLOAT64_EPS = float(np.finfo(np.float64).eps)
+# Training rounds X to float32, which adds noise of variance about
+# (eps * |x|)**2 / 12: above this share of X's own variance, warn.
+_ROUNDING_NOISE_SHARE = 0.01
 
 
 class BaseAutoencoder(
@@ -301,6 +306,11 @@ class BaseAutoencoder(
             # Most digits cancelled (a spread small next to the mean, or
             # none): sum the squares about the mean instead.
             variance = weighted_centred_squares(X, weights, mean) / X.shape[1]
+        # Constant data keep a variance of float64 rounding in the sums
+        # (about sqrt(n) eps of each value): nothing to blur, no warning.
+        rounding = (10 * np.sqrt(X.shape[0]) * _FLOAT64_EPS) ** 2 * mean_square
+        if variance > max(_FLOAT32_TINY**2, rounding):
+            _warn_if_float32_blurs(variance, mean_square)
         # A spread below float32's resolution at the data's magnitude, or
         # below its smallest normal number, is no spread in float32 training.
         if variance <= max(_FLOAT32_TINY**2, _FLOAT32_EPS**2 * mean_square):
@@ -483,3 +493,23 @@ class BaseAutoencoder(
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _warn_if_float32_blurs(variance, mean_square):
+    """Warn when float32 rounding hides much of a spread that is small next to X's values.
+
+    Training casts X to float32 before centring it: a feature that varies
+    little about a large offset (timestamps, say) loses its variation to
+    rounding, which PCA, in float64, keeps. ``variance`` and
+    ``mean_square`` are the features' mean variance and mean square.
+    """
+    noise_share = _FLOAT32_EPS**2 * mean_square / 12 / variance
+    if noise_share > _ROUNDING_NOISE_SHARE:
+        warn_at_caller(
+            f"X's values vary little next to their size (root mean variance "
+            f"{np.sqrt(variance):.3g} at a root mean square of {np.sqrt(mean_square):.3g}): "
+            f"training rounds them to float32, which adds noise of {min(noise_share, 1):.0%}"
+            f"{' or more' if noise_share >= 1 else ''} of their variance. Subtract the offsets "
+            "first, e.g. with sklearn.preprocessing.StandardScaler.",
+            UserWarning,
+        )

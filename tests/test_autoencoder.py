@@ -458,6 +458,8 @@ def test_early_stopping_does_not_depend_on_the_units_of_x(digits_unit_split, fac
     )
 
 
+# Spreads that float32 blurs, on purpose (the next test checks the warning).
+@pytest.mark.filterwarnings("ignore:X's values vary little")
 def test_scale_of_a_small_spread_about_a_large_mean_is_exact(digits_unit_split):
     # E[x**2] - E[x]**2 cancels here: scale_ comes from the centred squares.
     X = digits_unit_split[0][:200]
@@ -472,6 +474,24 @@ def test_scale_of_a_small_spread_about_a_large_mean_is_exact(digits_unit_split):
         assert np.abs(ae.transform(np.full((3, 4), constant + 1.0))).max() < 1e3
     noise = np.random.RandomState(0).normal(size=(50, 4))
     assert AutoencoderTransformer(2, max_iter=1).fit(1e3 + 1e-6 * noise).scale_ == 1.0
+
+
+def test_a_spread_that_float32_blurs_is_named(digits_unit_split):
+    # Training rounds X to float32 before centring: digits offset by 1e7
+    # lose most of their variation (PCA, in float64, keeps it). Offset by
+    # 1e3, or constant, they lose none: no warning.
+    X = digits_unit_split[0][:200]
+    with pytest.warns(
+        UserWarning, match=r"root mean square of 1e\+07\): .* noise of 100% or more"
+    ):
+        AutoencoderTransformer(2, max_iter=1).fit(1e7 + X)
+    with pytest.warns(UserWarning, match="noise of [1-9]%"):  # rounding of a few percent
+        AutoencoderTransformer(2, max_iter=1).fit(1e6 + X)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="X's values vary little")
+        AutoencoderTransformer(2, max_iter=1).fit(1e3 + X)
+        for constant in (2.0, 7.0, -1e5):  # their mean is rounded: a variance of ~1e-30
+            AutoencoderTransformer(2, max_iter=1).fit(np.full((50, 4), constant))
 
 
 def test_duplicate_sparse_entries_count_as_their_sum(digits_unit_split):

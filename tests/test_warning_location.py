@@ -69,6 +69,17 @@ def test_score_and_score_samples_warn_at_their_call_when_they_clip(data):
         _assert_from_here(record, UserWarning)
 
 
+def test_the_float32_rounding_warning_is_at_the_fit_call(data):
+    model = clone(ESTIMATORS["autoencoder"])
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model.fit(1e7 + data[0])
+        model.fit_transform(1e7 + data[0])
+        make_pipeline(clone(model)).fit(1e7 + data[0])
+    assert sum("rounds them to float32" in str(w.message) for w in record) == 3
+    _assert_from_here(record, UserWarning)
+
+
 def test_a_model_of_another_version_and_device_warns_where_it_is_loaded(
     data, monkeypatch, tmp_path
 ):
