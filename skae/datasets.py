@@ -340,7 +340,9 @@ def sine_basis(n_points=30):
         **_SINE_PARAMETERS,
         # |a sin x + b sin 2x| <= 2 coef_range stays a finite float.
         "coef_range": [Interval(Real, 0, _FLOAT_MAX / 4, closed="neither")],
-        "noise": [Interval(Real, 0, None, closed="left")],
+        # NumPy's normal draws stay below 40 standard deviations, so the
+        # noisy signals stay below (1/2 + 40/100) of float64's largest.
+        "noise": [Interval(Real, 0, _FLOAT_MAX / 100, closed="both")],
         "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,
@@ -365,7 +367,8 @@ def make_sine_mixtures(
         positive, and at most a quarter of the largest float64 (the
         signals stay finite).
     noise : float, default=0.0
-        Standard deviation of Gaussian noise added to every sample.
+        Standard deviation of Gaussian noise added to every sample; at most
+        a hundredth of float64's largest value, so that samples stay finite.
     random_state : int, RandomState instance or None, default=None
         Seeds the coefficients and the noise.
 

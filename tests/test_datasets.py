@@ -179,6 +179,7 @@ def test_load_mnist_takes_the_image_shape_from_the_arrays(tmp_path):
         ({"coef_range": -1.0}, "coef_range"),
         ({"coef_range": 1e308}, "coef_range"),
         ({"noise": -1.0}, "noise"),
+        ({"noise": 1e308}, "noise"),  # its draws would overflow to inf
     ],
 )
 def test_sine_mixtures_refuse_bad_settings_by_name(settings, name):
