@@ -25,6 +25,7 @@ from ._blocks import (
     summed_duplicates,
     value_range,
     weighted_centred_squares,
+    weighted_float32_rounding,
     weighted_moments,
 )
 from ._divergence import refuse_non_finite_input
@@ -52,8 +53,8 @@ _LOGIT_CLIP = 1e-3
 _CANCELLED = 1e-6
 _FLOAT32_EPS = float(np.finfo(np.float32).eps)
 _FLOAT64_EPS = float(np.finfo(np.float64).eps)
-# Training rounds X to float32, which adds noise of variance about
-# (eps * |x|)**2 / 12: above this share of X's own variance, warn.
+# Training rounds X to float32, which adds noise (of variance at most
+# about (eps * |x|)**2 / 12): above this share of X's own variance, warn.
 _ROUNDING_NOISE_SHARE = 0.01
 
 
@@ -310,7 +311,7 @@ class BaseAutoencoder(
         # (about sqrt(n) eps of each value): nothing to blur, no warning.
         rounding = (10 * np.sqrt(X.shape[0]) * _FLOAT64_EPS) ** 2 * mean_square
         if variance > max(_FLOAT32_TINY**2, rounding):
-            _warn_if_float32_blurs(variance, mean_square)
+            _warn_if_float32_blurs(X, weights, variance, mean_square)
         # A spread below float32's resolution at the data's magnitude, or
         # below its smallest normal number, is no spread in float32 training.
         if variance <= max(_FLOAT32_TINY**2, _FLOAT32_EPS**2 * mean_square):
@@ -495,15 +496,19 @@ class BaseAutoencoder(
         return tags
 
 
-def _warn_if_float32_blurs(variance, mean_square):
+def _warn_if_float32_blurs(X, weights, variance, mean_square):
     """Warn when float32 rounding hides much of a spread that is small next to X's values.
 
     Training casts X to float32 before centring it: a feature that varies
     little about a large offset (timestamps, say) loses its variation to
     rounding, which PCA, in float64, keeps. ``variance`` and
-    ``mean_square`` are the features' mean variance and mean square.
+    ``mean_square`` are the features' mean variance and mean square; the
+    rounding is measured (one more pass over X) only when its bound,
+    ``(eps |x|)**2 / 12`` on average, is above the threshold.
     """
-    noise_share = _FLOAT32_EPS**2 * mean_square / 12 / variance
+    if _FLOAT32_EPS**2 * mean_square / 12 <= _ROUNDING_NOISE_SHARE * variance:
+        return
+    noise_share = weighted_float32_rounding(X, weights) / X.shape[1] / variance
     if noise_share > _ROUNDING_NOISE_SHARE:
         warn_at_caller(
             f"X's values vary little next to their size (root mean variance "

@@ -18,6 +18,7 @@ __all__ = [
     "summed_duplicates",
     "value_range",
     "weighted_centred_squares",
+    "weighted_float32_rounding",
     "weighted_moments",
 ]
 
@@ -136,10 +137,32 @@ def weighted_centred_squares(X, weights, centre):
     >>> float(weighted_centred_squares(X, np.full(4, 0.25), np.array([7.0, 7.0])))
     5e-19
     """
+    return _weighted_squares(X, weights, lambda block: block - centre)
+
+
+def weighted_float32_rounding(X, weights):
+    """``weights @ ((X - float32(X)) ** 2).sum(axis=1)``: what casting to float32 loses.
+
+    The weighted sum of squared rounding errors of training's float32
+    cast, a block of rows at a time (0 for float32 X).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae._blocks import weighted_float32_rounding
+    >>> X = np.array([[1.0, 2**24 + 1.0], [0.5, 2**24]])  # 2**24 + 1 rounds by 1
+    >>> float(weighted_float32_rounding(X, np.array([0.5, 0.5])))
+    0.5
+    """
+    return _weighted_squares(X, weights, lambda block: block - block.astype(np.float32))
+
+
+def _weighted_squares(X, weights, deviations_of):
+    """``weights @ (deviations_of(block) ** 2).sum(axis=1)`` over float64 blocks of X."""
     total = 0.0
     for rows in row_blocks(X.shape[0], 8 * X.shape[1], _MOMENT_BLOCK_BYTES):
         block = X[rows].toarray() if sp.issparse(X) else X[rows]
-        deviations = block.astype(np.float64) - centre
+        deviations = deviations_of(block.astype(np.float64))
         row_squares = np.einsum("ij,ij->i", deviations, deviations)
         total += float(np.einsum("i,i->", weights[rows], row_squares))
     return total

@@ -478,18 +478,24 @@ def test_scale_of_a_small_spread_about_a_large_mean_is_exact(digits_unit_split):
 
 def test_a_spread_that_float32_blurs_is_named(digits_unit_split):
     # Training rounds X to float32 before centring: digits offset by 1e7
-    # lose most of their variation (PCA, in float64, keeps it). Offset by
-    # 1e3, or constant, they lose none: no warning.
+    # are binarised (PCA, in float64, keeps them). The warning gives the
+    # noise measured, not its bound: sixteenths offset by 1e6 fall on
+    # float32's grid there (spacing 1/16) and lose nothing, where random
+    # values lose a little, and values offset by 1e3, or constant, none.
     X = digits_unit_split[0][:200]
-    with pytest.warns(
-        UserWarning, match=r"root mean square of 1e\+07\): .* noise of 100% or more"
-    ):
+    expected = np.mean((1e7 + X - (1e7 + X).astype(np.float32)) ** 2) / X.var(axis=0).mean()
+    assert 0.3 < expected < 0.7
+    with pytest.warns(UserWarning, match=rf"square of 1e\+07\): .* noise of {expected:.0%} of"):
         AutoencoderTransformer(2, max_iter=1).fit(1e7 + X)
-    with pytest.warns(UserWarning, match="noise of [1-9]%"):  # rounding of a few percent
-        AutoencoderTransformer(2, max_iter=1).fit(1e6 + X)
+    with pytest.warns(UserWarning, match=r"noise of 100% or more"):
+        AutoencoderTransformer(2, max_iter=1).fit(1e9 + X)
+    random_values = np.random.RandomState(0).uniform(0, 1, size=X.shape)
+    with pytest.warns(UserWarning, match="noise of [1-9]%"):
+        AutoencoderTransformer(2, max_iter=1).fit(3e6 + random_values)
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message="X's values vary little")
-        AutoencoderTransformer(2, max_iter=1).fit(1e3 + X)
+        AutoencoderTransformer(2, max_iter=1).fit(1e6 + X)
+        AutoencoderTransformer(2, max_iter=1).fit(1e3 + random_values)
         for constant in (2.0, 7.0, -1e5):  # their mean is rounded: a variance of ~1e-30
             AutoencoderTransformer(2, max_iter=1).fit(np.full((50, 4), constant))
 
