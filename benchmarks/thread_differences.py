@@ -8,7 +8,8 @@ absolute difference between the two fits' weights:
 
 - control: ``AutoencoderTransformer(8, hidden_layer_sizes=(256,))``, 2
   epochs (8 components: no layer of 5-7 or 9-11 units);
-- ``solver="lbfgs"``: the same autoencoder, 3 L-BFGS iterations;
+- ``solver="lbfgs"``: the same autoencoder, ``max_iter=3`` (3 epochs of
+  20 L-BFGS iterations);
 - a layer of 10 units: the same autoencoder with 10 components, 2 epochs,
   and ``StackedAutoencoderClassifier((256, 64))`` on 10 classes (1
   pretraining and 2 fine-tuning epochs);
@@ -61,7 +62,11 @@ def classifier(**params):
 # (case, the model, its number of classes or None for an autoencoder)
 CASES = [
     ("control: 8 components, 2 epochs", lambda: autoencoder(8), None),
-    ("solver='lbfgs', 3 iterations", lambda: autoencoder(8, solver="lbfgs", max_iter=3), None),
+    (
+        "solver='lbfgs', 3 epochs (60 iterations)",
+        lambda: autoencoder(8, solver="lbfgs", max_iter=3),
+        None,
+    ),
     ("10 components, 2 epochs", lambda: autoencoder(10), None),
     ("classifier, 10 classes", classifier, 10),
     ("classifier, 3 classes, batch_norm=True", lambda: classifier(batch_norm=True), 3),
