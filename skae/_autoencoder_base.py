@@ -53,8 +53,8 @@ _LOGIT_CLIP = 1e-3
 _CANCELLED = 1e-6
 _FLOAT32_EPS = float(np.finfo(np.float32).eps)
 _FLOAT64_EPS = float(np.finfo(np.float64).eps)
-# Training rounds X to float32, which adds noise (of variance at most
-# about (eps * |x|)**2 / 12): above this share of X's own variance, warn.
+# Training rounds X to float32, which adds noise (of mean square at most
+# (eps * |x|)**2 / 4): above this share of X's own variance, warn.
 _ROUNDING_NOISE_SHARE = 0.01
 
 
@@ -499,14 +499,17 @@ class BaseAutoencoder(
 def _warn_if_float32_blurs(X, weights, variance, mean_square):
     """Warn when float32 rounding hides much of a spread that is small next to X's values.
 
-    Training casts X to float32 before centring it: a feature that varies
-    little about a large offset (timestamps, say) loses its variation to
+    Training casts X to float32 before centring it: features that vary
+    little about a large offset (timestamps, say) lose their variation to
     rounding, which PCA, in float64, keeps. ``variance`` and
     ``mean_square`` are the features' mean variance and mean square; the
-    rounding is measured (one more pass over X) only when its bound,
-    ``(eps |x|)**2 / 12`` on average, is above the threshold.
+    rounding errors' variance, averaged over the features as well, is
+    measured (one more pass over X) only when its bound, half a float32
+    spacing squared, ``(eps |x|)**2 / 4`` on average, is above the threshold.
     """
-    if _FLOAT32_EPS**2 * mean_square / 12 <= _ROUNDING_NOISE_SHARE * variance:
+    if X.dtype.kind == "f" and X.dtype.itemsize <= 4:
+        return  # already float32 (or narrower): nothing to round
+    if _FLOAT32_EPS**2 * mean_square / 4 <= _ROUNDING_NOISE_SHARE * variance:
         return
     noise_share = weighted_float32_rounding(X, weights) / X.shape[1] / variance
     if noise_share > _ROUNDING_NOISE_SHARE:

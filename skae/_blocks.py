@@ -137,14 +137,16 @@ def weighted_centred_squares(X, weights, centre):
     >>> float(weighted_centred_squares(X, np.full(4, 0.25), np.array([7.0, 7.0])))
     5e-19
     """
-    return _weighted_squares(X, weights, lambda block: block - centre)
+    return _weighted_deviations(X, weights, lambda block: block - centre)[1]
 
 
 def weighted_float32_rounding(X, weights):
-    """``weights @ ((X - float32(X)) ** 2).sum(axis=1)``: what casting to float32 loses.
+    """The weighted variance of training's float32 rounding errors, summed over the features.
 
-    The weighted sum of squared rounding errors of training's float32
-    cast, a block of rows at a time (0 for float32 X).
+    ``e = X - float32(X)``, a block of rows at a time; ``weights`` sum to
+    1. Its variance, not its mean square: an error that is the same in
+    every row (a constant column) shifts the mean and loses no variation.
+    0 for float32 X.
 
     Examples
     --------
@@ -152,20 +154,27 @@ def weighted_float32_rounding(X, weights):
     >>> from skae._blocks import weighted_float32_rounding
     >>> X = np.array([[1.0, 2**24 + 1.0], [0.5, 2**24]])  # 2**24 + 1 rounds by 1
     >>> float(weighted_float32_rounding(X, np.array([0.5, 0.5])))
-    0.5
+    0.25
     """
-    return _weighted_squares(X, weights, lambda block: block - block.astype(np.float32))
+    mean_error, mean_square = _weighted_deviations(
+        X, weights, lambda block: block - block.astype(np.float32)
+    )
+    return mean_square - float(mean_error @ mean_error)
 
 
-def _weighted_squares(X, weights, deviations_of):
-    """``weights @ (deviations_of(block) ** 2).sum(axis=1)`` over float64 blocks of X."""
-    total = 0.0
+def _weighted_deviations(X, weights, deviations_of):
+    """``weights @ D`` and ``weights @ (D ** 2).sum(axis=1)``, ``D = deviations_of(X)``.
+
+    In float64 blocks of rows (sparse ones densified one at a time).
+    """
+    first, total = np.zeros(X.shape[1]), 0.0
     for rows in row_blocks(X.shape[0], 8 * X.shape[1], _MOMENT_BLOCK_BYTES):
         block = X[rows].toarray() if sp.issparse(X) else X[rows]
         deviations = deviations_of(block.astype(np.float64))
+        first += np.einsum("i,ij->j", weights[rows], deviations)
         row_squares = np.einsum("ij,ij->i", deviations, deviations)
         total += float(np.einsum("i,i->", weights[rows], row_squares))
-    return total
+    return first, total
 
 
 def summed_duplicates(X):

@@ -483,12 +483,17 @@ def test_a_spread_that_float32_blurs_is_named(digits_unit_split):
     # float32's grid there (spacing 1/16) and lose nothing, where random
     # values lose a little, and values offset by 1e3, or constant, none.
     X = digits_unit_split[0][:200]
-    expected = np.mean((1e7 + X - (1e7 + X).astype(np.float32)) ** 2) / X.var(axis=0).mean()
+    errors = 1e7 + X - (1e7 + X).astype(np.float32)
+    expected = errors.var(axis=0).mean() / X.var(axis=0).mean()
     assert 0.3 < expected < 0.7
     with pytest.warns(UserWarning, match=rf"square of 1e\+07\): .* noise of {expected:.0%} of"):
         AutoencoderTransformer(2, max_iter=1).fit(1e7 + X)
-    with pytest.warns(UserWarning, match=r"noise of 100% or more"):
+    with pytest.warns(UserWarning, match=r"noise of 100%"):  # every row rounds to 1e9
         AutoencoderTransformer(2, max_iter=1).fit(1e9 + X)
+    # The user guide's timestamps: ten minutes of seconds near 1.7e9.
+    timestamps = 1.7e9 + np.random.RandomState(0).uniform(0, 600, size=(500, 3))
+    with pytest.warns(UserWarning, match="noise of 5% of"):
+        AutoencoderTransformer(2, max_iter=1).fit(timestamps)
     random_values = np.random.RandomState(0).uniform(0, 1, size=X.shape)
     with pytest.warns(UserWarning, match="noise of [1-9]%"):
         AutoencoderTransformer(2, max_iter=1).fit(3e6 + random_values)
@@ -496,6 +501,11 @@ def test_a_spread_that_float32_blurs_is_named(digits_unit_split):
         warnings.filterwarnings("error", message="X's values vary little")
         AutoencoderTransformer(2, max_iter=1).fit(1e6 + X)
         AutoencoderTransformer(2, max_iter=1).fit(1e3 + random_values)
+        # Rounded by the same amount in every row: a shift, no variation lost.
+        AutoencoderTransformer(2, max_iter=1).fit(1e6 + 0.03 + X)
+        AutoencoderTransformer(2, max_iter=1).fit(np.hstack([X, np.full((200, 1), 1e7 + 0.4)]))
+        # Already float32: training rounds nothing.
+        AutoencoderTransformer(2, max_iter=1).fit((1e7 + X).astype(np.float32))
         for constant in (2.0, 7.0, -1e5):  # their mean is rounded: a variance of ~1e-30
             AutoencoderTransformer(2, max_iter=1).fit(np.full((50, 4), constant))
 
