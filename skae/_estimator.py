@@ -18,7 +18,6 @@ output, the messages for divergence, and pickling.
 import contextlib
 import copy
 import functools
-import math
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 
@@ -551,16 +550,17 @@ class TorchEstimator:
         the last fit's (None if no fit held out any).
         """
         history = phase.history
+        if phase.val_sources is not None:
+            history.reported_validation_score = history.best_validation_score
         if not self.early_stopping:
             return {"validation_scores_": None, "best_validation_score_": None,
                     "best_loss_": history.best_loss}  # fmt: skip
-        scores = list(history.validation_scores)
-        scores += [math.nan] * (len(history.loss_curve) - len(scores))
-        if phase.val_sources is not None:
-            best = history.best_validation_score
-        else:
-            best = getattr(self, "best_validation_score_", None)
-        return {"validation_scores_": scores, "best_validation_score_": best, "best_loss_": None}
+        history.pad_validation_scores(len(history.loss_curve))
+        return {
+            "validation_scores_": list(history.validation_scores),
+            "best_validation_score_": history.reported_validation_score,
+            "best_loss_": None,
+        }
 
     def _warn_on_stop(self, incremental):
         # A cosine schedule ends at max_iter, its rate annealed to 0: more

@@ -102,6 +102,12 @@ def restore_fitted_state(estimator, device=None, source="This state"):
     history = vars(estimator).get("_history")
     if isinstance(history, dict):
         estimator._history = History(**{k: v for k, v in history.items() if k in _HISTORY_FIELDS})
+    if history is not None and "reported_validation_score" not in (
+        history if isinstance(history, dict) else vars(history)
+    ):  # saved before History kept it: the fitted attribute held it
+        estimator._history.reported_validation_score = vars(estimator).get(
+            "best_validation_score_"
+        )
     if vars(estimator).get("_optimizer_state") is not None:
         estimator._optimizer_state = _arrays_to_tensors(tuple(estimator._optimizer_state))
     module = vars(estimator).get("module_")

@@ -71,6 +71,9 @@ class History:
     validation_scores: list = field(default_factory=list)
     best_loss: float = math.inf
     best_validation_score: float = -math.inf
+    # best_validation_score of the last call that held out a split (None
+    # before one): what the fitted attribute reports, whatever came since.
+    reported_validation_score: float = None
     no_improvement_count: int = 0
     # The loss (negated) or validation score at the last epoch that counted
     # as an improvement: progress is measured from there, not from the
@@ -85,6 +88,10 @@ class History:
     stopped_early: bool = False
     # The current call ran an annealing schedule to its end (max_epochs).
     schedule_completed: bool = False
+
+    def pad_validation_scores(self, n_epochs):
+        """NaN scores for the epochs, up to ``n_epochs``, that held out no split."""
+        self.validation_scores.extend([math.nan] * (n_epochs - len(self.validation_scores)))
 
     def restart_stopping_rule(self):
         """Forget the stall count and the improvements of earlier calls.
@@ -348,8 +355,7 @@ def _record_epoch(history, loss, score, n_samples, tol):
     else:
         # One score per epoch of loss_curve: NaN for the epochs of earlier
         # calls that held out no validation split (warm_start, partial_fit).
-        missing = len(history.loss_curve) - 1 - len(history.validation_scores)
-        history.validation_scores.extend([math.nan] * missing)
+        history.pad_validation_scores(len(history.loss_curve) - 1)
         history.validation_scores.append(score)
         value = score
         new_best = score > history.best_validation_score

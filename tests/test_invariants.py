@@ -552,6 +552,25 @@ def test_partial_fit_keeps_the_validation_history(estimator, data):
     fresh = clone(estimator).set_params(max_iter=3)
     fresh.partial_fit(X, y, **({"classes": np.unique(y)} if _is_classifier(fresh) else {}))
     assert np.isnan(fresh.validation_scores_).all() and fresh.best_validation_score_ is None
+    # A call without early_stopping in between does not lose the fit's best.
+    estimator.set_params(early_stopping=False).partial_fit(X, y)
+    assert estimator.validation_scores_ is None and estimator.best_validation_score_ is None
+    estimator.set_params(early_stopping=True).partial_fit(X, y)
+    assert len(estimator.validation_scores_) == 6 and estimator.best_validation_score_ == best
+
+
+def test_a_state_saved_before_history_reported_scores_keeps_the_best(estimator, data):
+    # Files and pickles of older versions hold the best score in the fitted
+    # attribute only: a partial_fit after loading them keeps it.
+    X, y = data
+    estimator.set_params(early_stopping=True, n_iter_no_change=50, max_iter=3).fit(X, y)
+    best = estimator.best_validation_score_
+    state = estimator.__getstate__()  # History's fields as a dict
+    del state["_history"]["reported_validation_score"]
+    restored = type(estimator).__new__(type(estimator))
+    restored.__setstate__(pickle.loads(pickle.dumps(state)))
+    restored.partial_fit(X, y)
+    assert restored.best_validation_score_ == best
 
 
 def net_changing_parameters(estimator):

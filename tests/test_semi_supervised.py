@@ -273,7 +273,7 @@ def test_consistency_target_leaves_the_running_statistics_alone(
     y_fit = y if labels == "all" else few_labels(y, 20)
     settings = dict(FAST, batch_norm=True, noise_std=0.1, consistency_weight=1.0, batch_size=64)
     clf = StackedAutoencoderClassifier(**settings).fit(X, y_fit)
-    steps = clf.max_iter * -(-X.shape[0] // 64)
+    steps = clf.n_iter_ * -(-X.shape[0] // 64)
     passes = 1 if labels == "all" else 2
     # The logits' norm, which greedy pretraining never runs.
     assert int(clf.module_.norms[-1].num_batches_tracked) == passes * steps
