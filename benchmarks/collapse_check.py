@@ -12,7 +12,9 @@ schedule (so that the check runs and the fit is short):
   and a default fit of digits (the plateau schedule), whose check the
   script times too, as a share of the whole fit.
 
-Each fit runs ``REPEATS`` times, with one torch thread. Check ``uptime``
+An epoch's time is the fit's time without the check, divided by its
+epochs: the fit's set-up counts as epoch time. Each fit runs ``REPEATS``
+times, with one torch thread. Check ``uptime``
 first; the figures are ratios measured in one run::
 
     python benchmarks/collapse_check.py

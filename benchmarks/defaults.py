@@ -486,12 +486,20 @@ def rows_stacked(rows, X_train, X_test, y_train, y_test, seed):
 
 # --------------------------------------------------------------------- main
 def commit():
-    try:  # read-only: rev-parse touches neither the index nor the working tree
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                             capture_output=True, text=True, timeout=10)  # fmt: skip
-        return out.stdout.strip() or "unknown"
+    """HEAD's short hash, marked when tracked files other than results differ from it."""
+    try:  # read-only: neither command writes the index or the working tree
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=10)  # fmt: skip
+        changed = subprocess.run(
+            ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no",
+             "--", ".", ":(exclude)benchmarks/results"],
+            cwd=ROOT, capture_output=True, text=True, timeout=10,
+        )  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+    if not head.stdout.strip():
+        return "unknown"
+    return head.stdout.strip() + (" with uncommitted changes" if changed.stdout.strip() else "")
 
 
 def main(argv=None):
