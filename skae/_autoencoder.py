@@ -14,6 +14,7 @@ from ._estimator import _FLOAT32_MAX, store_parameters
 from ._layers import ACTIVATIONS
 from ._nets import MLPAutoencoder, build_autoencoder
 from ._penalties import (
+    has_closed_form_jacobian,
     jacobian_frobenius_sq,
     kl_sparsity,
     l1_activity,
@@ -173,7 +174,11 @@ default="plateau"
         for a 784-256-64 autoencoder at batch size 256, 10-16% at 1024, 3-4%
         at 64).
         Nothing compiled is stored: cloning, pickling and inference are as
-        without. Results agree with ``compile=False`` to float rounding.
+        without. Results agree with ``compile=False`` to float rounding
+        (but for the dropout masks of a callable ``architecture``'s own
+        modules, which compiled code draws from its own stream). A
+        ``contractive_weight`` through autograd (any encoder but one
+        sigmoid layer) is refused: torch.compile has no double backward.
     verbose : bool or int, default=False
         Print one line per epoch: loss, validation score, seconds.
     architecture : {"mlp", "conv"} or callable, default="mlp"
@@ -449,6 +454,19 @@ default="identity"
         return bool(
             self.activity_l1 or self.sparsity_target is not None or self.contractive_weight
         )
+
+    def _main_phase(self, net, data, seed, incremental, noise_generator, history):
+        # Refused before any training, pretraining included: the fitted
+        # model stays as it was.
+        if self.compile and self.contractive_weight and not has_closed_form_jacobian(net):
+            raise ValueError(
+                f"compile=True cannot train contractive_weight={self.contractive_weight!r} "
+                "on this encoder: its Jacobian penalty goes through autograd's double "
+                "backward, which torch.compile does not support. Use compile=False, or "
+                "the closed form of a one-layer sigmoid encoder (hidden_layer_sizes=(), "
+                "code_activation='logistic')."
+            )
+        return super()._main_phase(net, data, seed, incremental, noise_generator, history)
 
     def _check_settings(self, X):
         super()._check_settings(X)

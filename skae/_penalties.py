@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 __all__ = [
+    "has_closed_form_jacobian",
     "jacobian_frobenius_sq",
     "kl_sparsity",
     "l1_activity",
@@ -124,6 +125,11 @@ def _single_sigmoid_layer(encoder):
     ):
         return encoder[0]
     return None
+
+
+def has_closed_form_jacobian(module):
+    """Whether :func:`jacobian_frobenius_sq` of ``module`` is closed form (no autograd)."""
+    return _single_sigmoid_layer(getattr(module, "encoder", None)) is not None
 
 
 def jacobian_frobenius_sq(module, x):

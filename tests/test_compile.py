@@ -123,3 +123,29 @@ def test_a_failure_while_compiled_says_so_and_leaves_the_fit_as_it_was(digits_un
     if hasattr(caught.value, "__notes__"):  # Python >= 3.11
         assert "compile=False" in caught.value.__notes__[0]
     np.testing.assert_array_equal(fitted.transform(X), codes)
+
+
+@pytest.mark.parametrize("cls", [AutoencoderTransformer, DenoisingAutoencoder])
+def test_the_contractive_penalty_through_autograd_is_refused_before_training(
+    cls, digits_unit, monkeypatch
+):
+    # Its Jacobian needs autograd's double backward, which torch.compile
+    # lacks: every compiled fit failed on its first batch. Refused before
+    # anything is compiled or trained, pretraining included; the fitted
+    # model stays as it was.
+    X = digits_unit[:200]
+    fitted = cls(2, **SMALL).fit(X)
+    codes = fitted.transform(X)
+    monkeypatch.setattr(torch, "compile", lambda fn: pytest.fail("compiled"))
+    for extra in ({}, {"pretrain_max_iter": 1}):
+        fitted.set_params(compile=True, contractive_weight=0.1, **extra)
+        with pytest.raises(ValueError, match="compile=True cannot train contractive_weight=0.1"):
+            fitted.fit(X)
+        np.testing.assert_array_equal(fitted.transform(X), codes)
+
+
+@needs_cxx
+def test_the_contractive_closed_form_trains_compiled(digits_unit):
+    closed_form = dict(SMALL, hidden_layer_sizes=(), code_activation="logistic")
+    _check_compiled_fit(AutoencoderTransformer(2, contractive_weight=0.1, **closed_form),
+                        digits_unit[:200], None)  # fmt: skip
