@@ -161,6 +161,11 @@ def _given_classes(classes, unlabeled):
             f"classes must be an array-like of labels, such as a list or "
             f"np.unique(y); got {type(classes).__name__} {classes!r}."
         )
+    if given.ndim > 1:  # flattened, it would invent classes (as MLPClassifier refuses)
+        raise ValueError(
+            f"classes must be 1-D, a list of labels such as np.unique(y); got an array "
+            f"of shape {given.shape}."
+        )
     classes = np.unique(check_label_types(given, "classes"))
     _check_marker_kept_its_type(classes, unlabeled, "classes")
     return classes[_is_labelled(classes, unlabeled)]

@@ -191,6 +191,15 @@ def test_partial_fit_classes_must_be_an_array_like(digits_unit_stratified_split,
         StackedAutoencoderClassifier(**FAST).partial_fit(X_train, y_train, classes=classes)
 
 
+def test_partial_fit_classes_must_be_1d(digits_unit_stratified_split):
+    # Flattened, a 2-D array would hold classes no label has.
+    X_train, _, y_train, _ = digits_unit_stratified_split
+    with pytest.raises(ValueError, match=r"classes must be 1-D.*shape \(2, 5\)"):
+        StackedAutoencoderClassifier(**FAST).partial_fit(
+            X_train, y_train, classes=np.arange(10).reshape(2, 5)
+        )
+
+
 def test_deterministic_with_random_state(digits_unit_stratified_split, fitted):
     X_train, X_test, y_train, _ = digits_unit_stratified_split
     again = clone(fitted).fit(X_train, y_train)
