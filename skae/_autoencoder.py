@@ -463,8 +463,8 @@ default="identity"
                 f"compile=True cannot train contractive_weight={self.contractive_weight!r} "
                 "on this encoder: its Jacobian penalty goes through autograd's double "
                 "backward, which torch.compile does not support. Use compile=False, or "
-                "the closed form of a one-layer sigmoid encoder (hidden_layer_sizes=(), "
-                "code_activation='logistic')."
+                "the closed form of an encoder that is one linear layer and a sigmoid "
+                "(architecture='mlp', hidden_layer_sizes=(), code_activation='logistic')."
             )
         return super()._main_phase(net, data, seed, incremental, noise_generator, history)
 

@@ -161,7 +161,9 @@ def _given_classes(classes, unlabeled):
             f"classes must be an array-like of labels, such as a list or "
             f"np.unique(y); got {type(classes).__name__} {classes!r}."
         )
-    if given.ndim > 1:  # flattened, it would invent classes (as MLPClassifier refuses)
+    if given.ndim == 2 and given.shape[1] == 1:  # a column, as MLPClassifier takes it
+        given = given.ravel()
+    if given.ndim > 1:  # flattened, it would invent classes (MLPClassifier refuses it)
         raise ValueError(
             f"classes must be 1-D, a list of labels such as np.unique(y); got an array "
             f"of shape {given.shape}."

@@ -504,10 +504,24 @@ def test_a_spread_that_float32_blurs_is_named(digits_unit_split):
         # Rounded by the same amount in every row: a shift, no variation lost.
         AutoencoderTransformer(2, max_iter=1).fit(1e6 + 0.03 + X)
         AutoencoderTransformer(2, max_iter=1).fit(np.hstack([X, np.full((200, 1), 1e7 + 0.4)]))
-        # Already float32: training rounds nothing.
-        AutoencoderTransformer(2, max_iter=1).fit((1e7 + X).astype(np.float32))
+        # A large error common to every row cancels: it is a shift.
+        AutoencoderTransformer(2, max_iter=1).fit(np.hstack([X, np.full((200, 1), 1e20 + 12345)]))
         for constant in (2.0, 7.0, -1e5):  # their mean is rounded: a variance of ~1e-30
             AutoencoderTransformer(2, max_iter=1).fit(np.full((50, 4), constant))
+
+
+def test_float32_input_skips_the_rounding_pass(digits_unit_split, monkeypatch):
+    # Training rounds nothing of float32 X: no pass over it to measure that.
+    import skae._autoencoder_base as base
+
+    def fail(*args):
+        raise AssertionError("measured the rounding of float32 X")
+
+    monkeypatch.setattr(base, "weighted_float32_rounding", fail)
+    X = digits_unit_split[0][:200]
+    AutoencoderTransformer(2, max_iter=1).fit((1e7 + X).astype(np.float32))
+    with pytest.raises(AssertionError, match="measured the rounding"):
+        AutoencoderTransformer(2, max_iter=1).fit(1e7 + X)  # float64: measured
 
 
 def test_duplicate_sparse_entries_count_as_their_sum(digits_unit_split):

@@ -198,6 +198,11 @@ def test_partial_fit_classes_must_be_1d(digits_unit_stratified_split):
         StackedAutoencoderClassifier(**FAST).partial_fit(
             X_train, y_train, classes=np.arange(10).reshape(2, 5)
         )
+    # A single column holds no more classes than its rows: taken as MLPClassifier does.
+    clf = StackedAutoencoderClassifier(**FAST).partial_fit(
+        X_train, y_train, classes=np.arange(10).reshape(10, 1)
+    )
+    assert clf.classes_.tolist() == list(range(10))
 
 
 def test_deterministic_with_random_state(digits_unit_stratified_split, fitted):
