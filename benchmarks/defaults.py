@@ -497,7 +497,7 @@ def commit():
         )  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    if not head.stdout.strip():
+    if head.returncode or changed.returncode or not head.stdout.strip():
         return "unknown"
     return head.stdout.strip() + (" with uncommitted changes" if changed.stdout.strip() else "")
 

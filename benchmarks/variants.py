@@ -15,6 +15,7 @@ measured on the full 10,000-image test set.
 
 import argparse
 import json
+import os
 import sys
 import time
 import warnings
@@ -27,6 +28,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the skae of this checkout, not an installed one
+
+from defaults import commit  # noqa: E402
 
 from skae import (  # noqa: E402
     AutoencoderTransformer,
@@ -316,6 +319,9 @@ def write_markdown(path, results, command, total_s):
     lines = [
         f"Command: `{command}` ({total_s / 60:.1f} min; {results['settings']})",
         "",
+        f"Run of {results['date']} at commit {results['commit']}; load average (1, 5, 15 "
+        f"min): start {results['loadavg_start']}, end {results['loadavg_end']}.",
+        "",
         "| variant | measure | regularised / variant | baseline | baseline is |",
         "|---|---|---|---|---|",
         f"| denoising | test MSE to clean images, 30% masked input | {d['dae_mse']:.4f} "
@@ -383,7 +389,10 @@ def main():
             f"{N_TRAIN} training images, {EPOCHS} epochs, code {N_COMPONENTS}, "
             f"{len(X_test)} test images; torch {torch.__version__}, "
             f"{torch.get_num_threads()} threads"
-        )
+        ),
+        "commit": commit(),
+        "date": time.strftime("%Y-%m-%d"),
+        "loadavg_start": [round(x, 2) for x in os.getloadavg()],
     }
     print(results["settings"], flush=True)
     # Warm-up: the first fit pays for torch's lazy initialisation.
@@ -395,6 +404,7 @@ def main():
     bench_conv(results, X, X_test)
     total_s = time.perf_counter() - tic
     results["total_s"] = total_s
+    results["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     results["command"] = command
     args.out.mkdir(parents=True, exist_ok=True)
     suffix = "_quick" if args.quick else ""
