@@ -137,7 +137,7 @@ def weighted_centred_squares(X, weights, centre):
     >>> float(weighted_centred_squares(X, np.full(4, 0.25), np.array([7.0, 7.0])))
     5e-19
     """
-    return _weighted_deviations(X, weights, lambda block: block - centre)[1]
+    return _weighted_deviations(X, weights, lambda block: block - centre, means=False)[1]
 
 
 def weighted_float32_rounding(X, weights):
@@ -170,16 +170,18 @@ def weighted_float32_rounding(X, weights):
     return max(mean_square - float(mean_error @ mean_error), 0.0)
 
 
-def _weighted_deviations(X, weights, deviations_of):
-    """``weights @ D`` and ``weights @ (D ** 2).sum(axis=1)``, ``D = deviations_of(X)``.
+def _weighted_deviations(X, weights, deviations_of, means=True):
+    """``weights @ D`` (None unless ``means``) and ``weights @ (D ** 2).sum(axis=1)``.
 
-    In float64 blocks of rows (sparse ones densified one at a time).
+    ``D = deviations_of(X)``, in float64 blocks of rows (sparse ones
+    densified one at a time).
     """
-    first, total = np.zeros(X.shape[1]), 0.0
+    first, total = (np.zeros(X.shape[1]) if means else None), 0.0
     for rows in row_blocks(X.shape[0], 8 * X.shape[1], _MOMENT_BLOCK_BYTES):
         block = X[rows].toarray() if sp.issparse(X) else X[rows]
         deviations = deviations_of(block.astype(np.float64))
-        first += np.einsum("i,ij->j", weights[rows], deviations)
+        if means:
+            first += np.einsum("i,ij->j", weights[rows], deviations)
         row_squares = np.einsum("ij,ij->i", deviations, deviations)
         total += float(np.einsum("i,i->", weights[rows], row_squares))
     return first, total
