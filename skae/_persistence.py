@@ -23,6 +23,7 @@ import inspect
 import json
 import math
 import os
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -318,8 +319,11 @@ def load(path, device=None, *, trusted=()):
         If the file is not a skae model, is corrupted or truncated (its
         checksum does not match), has another major format version, or
         holds a state no ``save`` writes (an edited file: a checksum shows
-        a file intact, and anyone can recompute it); or if ``device``
-        names no device of this machine.
+        a file intact, and anyone can recompute it) that skae can tell:
+        names that are no attributes, weights that do not fit the net,
+        fitted attributes that disagree with the net's outputs (edited
+        values, such as ``mean_``, go unnoticed); or if ``device`` names no
+        device of this machine.
     TypeError
         If ``trusted`` is not a list of estimator classes.
     IsADirectoryError, FileNotFoundError
@@ -361,7 +365,32 @@ def load(path, device=None, *, trusted=()):
         raise ValueError(
             f"{path} holds an estimator state skae cannot restore: {error}"
         ) from error
+    _check_output_widths(estimator, path)
     return estimator
+
+
+def _check_output_widths(estimator, path):
+    """A ValueError naming ``path`` if the codes' width is not ``n_components_``.
+
+    The autoencoders' nets are rebuilt from the parameters they were built
+    with, so an edited ``n_components_`` would otherwise load, and
+    ``transform`` and ``get_feature_names_out`` disagree. (An edited
+    ``n_features_in_`` or ``classes_`` changes the net rebuilt, and fails as
+    the weights load.) One row of zeros is enough.
+    """
+    if vars(estimator).get("module_") is None or not hasattr(estimator, "n_components_"):
+        return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a check of shapes, not of the user's data
+            width = estimator.transform(np.zeros((1, estimator.n_features_in_))).shape[1]
+    except (ValueError, TypeError, RuntimeError) as error:
+        raise ValueError(f"{path} holds a net its fitted attributes cannot run: {error}") from None
+    if width != estimator.n_components_:
+        raise ValueError(
+            f"{path} holds fitted attributes that disagree with its net: n_components_ "
+            f"says {estimator.n_components_} codes, the net gives {width}."
+        )
 
 
 def _checked_state(state, cls, path):

@@ -255,18 +255,32 @@ def load_mnist(path=None, *, cache_dir=None, scale=True):
                 f"{path} holds {split} labels of shape {arrays[f'y_{split}'].shape}: "
                 "MNIST labels are one integer per image, of shape (n_images,)."
             )
-        images = arrays[f"X_{split}"].reshape(len(arrays[f"X_{split}"]), -1)
+        # The width from the shape, not -1: NumPy cannot infer it for 0 images.
+        images = arrays[f"X_{split}"].reshape(len(arrays[f"X_{split}"]), int(np.prod(image_shape)))
         arrays[f"X_{split}"] = _unit_scaled(images, path, split) if scale else images
-        labels = arrays[f"y_{split}"]
-        if labels.dtype.kind not in "iu" and not (
-            labels.dtype.kind == "f" and np.array_equal(labels, np.round(labels))
-        ):
-            raise ValueError(
-                f"{path} holds {split} labels of dtype {labels.dtype}: MNIST labels are "
-                "the integers 0-9."
-            )
-        arrays[f"y_{split}"] = labels.astype(np.int64)
+        arrays[f"y_{split}"] = _integer_labels(arrays[f"y_{split}"], path, split)
     return Bunch(**arrays, image_shape=image_shape)
+
+
+def _integer_labels(labels, path, split):
+    """``labels`` as int64 if they are integers int64 holds, else a ValueError naming them."""
+    if labels.dtype.kind not in "iuf":
+        raise ValueError(
+            f"{path} holds {split} labels of dtype {labels.dtype}: MNIST labels are "
+            "the integers 0-9."
+        )
+    if labels.size and labels.dtype.kind in "uf":
+        # Floats must be whole and finite (inf equals its own round), and
+        # both they and uint64 must fit int64: the cast wraps silently.
+        whole = labels.dtype.kind == "u" or bool(
+            np.all(np.isfinite(labels)) and np.array_equal(labels, np.round(labels))
+        )
+        if not whole or labels.max() >= 2**63 or labels.min() < -(2**63):
+            raise ValueError(
+                f"{path} holds {split} labels from {labels.min()} to {labels.max()} "
+                f"(dtype {labels.dtype}): MNIST labels are the integers 0-9."
+            )
+    return labels.astype(np.int64)
 
 
 def _unit_scaled(images, path, split):
@@ -391,7 +405,8 @@ def make_sine_mixtures(
     True
     """
     rng = check_random_state(random_state)
-    coef = rng.uniform(-coef_range, coef_range, size=(n_samples, 2))
+    # int(): True passes the Interval (bool is Integral) but is no NumPy size.
+    coef = rng.uniform(-coef_range, coef_range, size=(int(n_samples), 2))
     X = coef @ sine_basis(n_points)
     if noise:
         X = X + rng.normal(scale=noise, size=X.shape)

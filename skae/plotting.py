@@ -36,6 +36,8 @@ def _image_shape(n_features, image_shape):
                 f"(height, width) or (1, height, width), got {image_shape!r}. For images "
                 "of several channels, plot one channel at a time."
             )
+        if not all(isinstance(side, Integral) and side > 0 for side in shape):
+            raise ValueError(f"image_shape must hold positive integers, got {image_shape!r}.")
         if shape[0] * shape[1] != n_features:
             raise ValueError(
                 f"image_shape={image_shape!r} holds {shape[0] * shape[1]} pixels, but X "

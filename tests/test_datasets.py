@@ -223,3 +223,32 @@ def test_load_mnist_names_bad_labels_arrays_and_settings(tmp_path):
         load_mnist(cache_dir=a_file)
     with pytest.raises(TypeError, match="scale must be True or False, got 'no'"):
         load_mnist(tmp_path / "labels.npz", scale="no")
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [np.array([1.0, np.inf, 3.0]), np.array([1.0, 1e30, 3.0]), np.array([1.0, 2.0**63, 3.0]),
+     np.array([1, 2**63 + 5, 3], dtype=np.uint64)],
+    ids=["inf", "1e30", "2**63", "uint64 beyond int64"],
+)  # fmt: skip
+def test_load_mnist_refuses_labels_int64_cannot_hold(tmp_path, labels):
+    # Each used to wrap around in the cast to int64, silently.
+    images = np.zeros((3, 28, 28), np.uint8)
+    path = tmp_path / "labels.npz"
+    np.savez(path, x_train=images, y_train=labels, x_test=images[:1], y_test=np.array([4]))
+    with pytest.raises(ValueError, match="labels.npz holds train labels from 1.* to "):
+        load_mnist(path)
+
+
+def test_load_mnist_loads_an_empty_split(tmp_path):
+    images = np.zeros((3, 28, 28), np.uint8)
+    path = tmp_path / "empty.npz"
+    np.savez(path, x_train=images, y_train=np.array([1, 2, 3]), x_test=images[:0],
+             y_test=np.array([], dtype=np.int64))  # fmt: skip
+    data = load_mnist(path)
+    assert data.X_test.shape == (0, 784) and data.y_test.shape == (0,)
+
+
+def test_make_sine_mixtures_takes_true_as_one_sample_as_make_blobs_does():
+    X, coef = make_sine_mixtures(n_samples=True, random_state=0)
+    assert X.shape == (1, 30) and coef.shape == (1, 2)

@@ -291,6 +291,17 @@ EDITED_FILES = {
         ),
         "metadata requests for a method 'bogus'",
     ),
+    # The net is rebuilt from the parameters it was built with: fitted
+    # attributes edited apart from it must not load into a model whose
+    # transform and get_feature_names_out disagree.
+    "n_components_ apart from the net": (
+        _edited_state(lambda state: {**state, "n_components_": 5}),
+        "n_components_ says 5 codes, the net gives 3",
+    ),
+    "n_features_in_ apart from the net": (
+        _edited_state(lambda state: {**state, "n_features_in_": 7}),
+        "weights that do not fit the net",
+    ),
     "metadata requests malformed": (
         _edited_state(lambda state: {**state, "_metadata_request": {"__metadata_request__": 5}}),
         "state skae cannot restore",
@@ -332,6 +343,16 @@ def test_an_edited_file_is_refused_naming_it(saved, edit):
     _rewrite(saved, change)
     with pytest.raises(ValueError, match=re.escape(str(saved)) + ".*" + message):
         skae.load(saved)
+
+
+def test_a_classifier_with_classes_apart_from_its_net_is_refused(data, tmp_path):
+    # Its net is built from classes_: the weights no longer fit.
+    path = tmp_path / "model.skae"
+    skae.save(clone(ESTIMATORS["classifier"]).fit(*data), path)
+    eleven = {"__array__": list(range(11)), "dtype": "<i8", "shape": [11]}
+    _rewrite(path, _edited_state(lambda state: {**state, "classes_": eleven}))
+    with pytest.raises(ValueError, match=r"(?s)weights that do not fit .*\[11, 8\]"):
+        skae.load(path)
 
 
 def test_another_major_format_version_is_refused(saved):

@@ -51,6 +51,10 @@ def test_plot_reconstructions_refuses_shapes_it_cannot_draw_by_name(images):
         plot_reconstructions(pca, images, image_shape=(2, 2, 4))
     with pytest.raises(ValueError, match="holds 15 pixels, but X has 16 features"):
         plot_reconstructions(pca, images, image_shape=(3, 5))
+    # Their products match the 16 features, but NumPy cannot draw them.
+    for shape in [(-4, -4), (2.0, 8.0), (0.5, 32)]:
+        with pytest.raises(ValueError, match="image_shape must hold positive integers"):
+            plot_reconstructions(pca, images, image_shape=shape)
     plot_reconstructions(pca, images, image_shape=(1, 4, 4))
 
 
