@@ -163,6 +163,10 @@ default="plateau"
         private generators (the global torch seed is never touched).
     device : str, default="cpu"
         "cpu", "cuda", "cuda:N", "mps", or "auto" (a GPU when one is present).
+        It applies to fits from scratch: a ``warm_start`` fit or
+        :meth:`partial_fit` goes on where the fitted net is (``device_``).
+        To move a fitted model, :func:`skae.save` it and :func:`skae.load`
+        it with ``device=``.
     compile : bool, default=False
         Train through :func:`torch.compile`: each phase of the fit
         compiles its batch loss (forward pass, loss, penalties) on its first

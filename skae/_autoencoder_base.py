@@ -239,6 +239,14 @@ class BaseAutoencoder(
             )
         if self.loss == "bce":
             self._check_bce(X)
+        elif self.output_activation == "sigmoid" and not in_unit_interval(X):
+            low, high = value_range(X)
+            warn_at_caller(
+                f"output_activation='sigmoid' reconstructs in [0, 1], but X has values in "
+                f"[{low:.8g}, {high:.8g}]: the reconstructions cannot reach them. Scale X "
+                "to [0, 1] first (e.g. MinMaxScaler) or use output_activation='identity'.",
+                UserWarning,
+            )
 
     def _allows_overcomplete(self):
         """Whether ``n_components > n_features`` is meaningful for these settings."""

@@ -12,6 +12,17 @@ _TYPICAL_MAX_ABS_X = 1e3
 _TYPICAL_MAX_ALPHA = 1e2
 _TYPICAL_MAX_LEARNING_RATE = 1e-1
 _TYPICAL_MAX_NOISE_TO_X = 1e3  # Gaussian noise_level over max |X|
+_TYPICAL_MAX_TERM_WEIGHT = 1e2
+# The weights of the loss's other terms (penalties, the VAE's KL term, the
+# classifier's semi-supervised terms), where an estimator has them.
+_TERM_WEIGHTS = (
+    "activity_l1",
+    "sparsity_weight",
+    "contractive_weight",
+    "beta",
+    "consistency_weight",
+    "reconstruction_weight",
+)
 
 
 def largest_magnitude(X):
@@ -47,10 +58,16 @@ def _excess(value, typical):
     return math.log10(value / typical) if value > 0 else -math.inf
 
 
+def _term_is_on(name, params):
+    """Whether the loss has the term ``name`` weighs (``sparsity_weight``: with a target)."""
+    return name != "sparsity_weight" or params.get("sparsity_target") is not None
+
+
 def divergence_message(diverged, phase, X, params):
     """Explain a :class:`~skae._training.TrainingDiverged` in the user's terms.
 
-    Names max |X|, ``alpha``, a Gaussian ``noise_level`` and the learning
+    Names max |X|, ``alpha``, the weights of the loss's other terms, a
+    Gaussian ``noise_level`` and the learning
     rate of the phase that diverged, as the user set it (``pretrain_learning_rate_init`` during
     pretraining) with the rate actually in use, ranked by how far each
     lies above its typical scale.
@@ -72,6 +89,14 @@ def divergence_message(diverged, phase, X, params):
             f"alpha={alpha!r} weighs the L2 penalty on the weights: lower it "
             "(typical values lie between 1e-5 and 1e-1).",
         ),
+    ]
+    causes += [
+        (
+            _excess(params[name], _TYPICAL_MAX_TERM_WEIGHT),
+            f"{name}={params[name]!r} weighs a term of the training loss: lower it.",
+        )
+        for name in _TERM_WEIGHTS
+        if params.get(name) and _term_is_on(name, params)
     ]
     if params.get("noise") == "gaussian":
         # The denoising autoencoder's noise is in X's units, and the net

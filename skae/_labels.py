@@ -19,7 +19,15 @@ __all__ = [
 
 
 def check_unlabeled_marker(unlabeled):
-    """Refuse ``unlabeled=nan``: no label equals NaN, and ``y`` may not hold NaN."""
+    """Refuse ``unlabeled=nan`` (no label equals NaN, and ``y`` may not hold NaN) and bools."""
+    if isinstance(unlabeled, bool):  # np.bool_ fails the constraint
+        # True passes the Real constraint and equals the label 1: a class
+        # would silently become "unlabelled".
+        raise ValueError(
+            f"unlabeled={unlabeled!r} would mark every sample labelled "
+            f"{int(unlabeled)} as unlabelled: unlabeled is the label of the "
+            "unlabelled samples (default -1), or None for none."
+        )
     if isinstance(unlabeled, Real) and math.isnan(unlabeled):
         raise ValueError(
             "unlabeled=nan cannot mark unlabelled samples: y may not contain NaN, and "

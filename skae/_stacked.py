@@ -193,12 +193,16 @@ default="plateau"
         pandas, ``y.fillna(-1)`` marks missing labels
         (``y.astype(object).fillna(-1)`` for a categorical ``y``). A list
         of strings and ``-1`` becomes an array of strings, refused with
-        the default marker: pass it as an object array.
+        the default marker: pass it as an object array. ``score`` counts
+        the marked samples as errors (as ``SelfTrainingClassifier``'s
+        does): score on the labelled ones.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the batch order, the corruption and dropout masks
         and the validation split, through private generators.
     device : str, default="cpu"
-        "cpu", "cuda", "cuda:N", "mps", or "auto" (a GPU when one is present).
+        "cpu", "cuda", "cuda:N", "mps", or "auto" (a GPU when one is present),
+        for fits from scratch, as in :class:`AutoencoderTransformer` (a
+        continued fit goes on where the fitted net is, ``device_``).
     compile : bool, default=False
         Train through :func:`torch.compile`, as :class:`AutoencoderTransformer`
         does (its entry says what it costs and when it pays off): each phase,

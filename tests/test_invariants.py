@@ -469,6 +469,26 @@ def test_divergence_names_the_most_likely_cause_first(estimator, data, change, f
         check_is_fitted(estimator)
 
 
+@pytest.mark.parametrize(
+    "name, weight",
+    [
+        ("autoencoder", "activity_l1"),
+        ("autoencoder", "contractive_weight"),
+        ("variational", "beta"),
+        ("classifier", "consistency_weight"),
+    ],
+)
+def test_divergence_from_a_huge_loss_term_weight_names_it_first(data, name, weight):
+    # The weights of the loss's other terms were no cause in the message,
+    # which then blamed the default learning rate first.
+    estimator = clone(ESTIMATORS[name]).set_params(**{weight: 1e38})
+    if name == "classifier":
+        estimator.set_params(noise_std=0.3)  # the consistency term needs noise
+    with pytest.raises(FloatingPointError, match="Training diverged") as error:
+        estimator.fit(*data)
+    assert _first_cause(str(error.value)).startswith(f"{weight}=1e+38 weighs a term"), error.value
+
+
 def test_divergence_after_pretraining_at_a_huge_rate_names_that_rate(data):
     # Pretraining at 1e12 ends with finite but huge weights; the main phase,
     # at a sensible rate, diverges from them.

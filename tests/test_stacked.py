@@ -439,6 +439,19 @@ def test_nan_as_the_unlabelled_marker_is_refused_by_name(digits_unit_stratified_
     np.testing.assert_array_equal(clf.predict_proba(X_test), before)
 
 
+@pytest.mark.parametrize("marker", [True, False])  # np.True_ fails the Real constraint
+def test_a_bool_unlabelled_marker_is_refused_by_name(digits_unit_stratified_split, marker):
+    # True passes the Real constraint and equals the label 1: the class 1
+    # silently became "unlabelled".
+    X_train, X_test, y_train, _ = digits_unit_stratified_split
+    clf = StackedAutoencoderClassifier(**FAST).fit(X_train, y_train)
+    before = clf.predict_proba(X_test)
+    clf.set_params(unlabeled=marker)
+    with pytest.raises(ValueError, match=f"unlabeled={marker!r} would mark every sample labelled"):
+        clf.fit(X_train, y_train)
+    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
+
+
 def test_one_class_is_refused_naming_what_removed_the_others(digits_unit_stratified_split):
     X_train, _, y_train, _ = digits_unit_stratified_split
     X, y = X_train[:60], np.where(y_train[:60] == 3, 3, 5)

@@ -1,12 +1,14 @@
 """Bad input gets a clear error and leaves a fitted estimator unchanged."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import sklearn
 import torch
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import check_fit2d_1sample
@@ -150,6 +152,24 @@ def test_bce_needs_a_sigmoid_output_and_data_in_unit_interval():
     stored = sp.csr_matrix(np.array([[0.0, 0.5], [2.0, 0.0]]))
     with pytest.raises(ValueError, match=r"X has values in \[0, 2\]"):
         AutoencoderTransformer(1, loss="bce", output_activation="sigmoid").fit(stored)
+
+
+@pytest.mark.parametrize("loss", ["mse", "huber"])
+def test_a_sigmoid_output_warns_of_data_beyond_its_range(loss):
+    # Its reconstructions cannot leave [0, 1]: fits on X up to 2 trained
+    # in silence, as loss='bce' and salt-and-pepper noise refuse it.
+    for model in (AutoencoderTransformer(2, loss=loss), VariationalAutoencoder(2)):
+        if loss == "huber" and isinstance(model, VariationalAutoencoder):
+            continue  # the VAE has no Huber loss
+        model.set_params(output_activation="sigmoid", max_iter=2)
+        beyond = X_GOOD.copy()
+        beyond[0, 0] = 2.0
+        with pytest.warns(UserWarning, match=r"output_activation='sigmoid' .*, 2\]"):
+            model.fit(beyond)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            warnings.simplefilter("ignore", ConvergenceWarning)  # two epochs
+            model.fit(X_GOOD)  # in [0, 1]
 
 
 @pytest.mark.parametrize(
