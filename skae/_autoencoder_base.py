@@ -21,14 +21,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._blocks import (
     INFERENCE_DTYPES,
-    in_unit_interval,
+    beyond_unit_interval,
     summed_duplicates,
-    value_range,
     weighted_centred_squares,
     weighted_float32_rounding,
     weighted_moments,
 )
-from ._divergence import refuse_non_finite_input
 from ._estimator import (
     _FLOAT32_TINY,
     TRAINING_PARAMETER_CONSTRAINTS,
@@ -239,12 +237,11 @@ class BaseAutoencoder(
             )
         if self.loss == "bce":
             self._check_bce(X)
-        elif self.output_activation == "sigmoid" and not in_unit_interval(X):
-            low, high = value_range(X)
+        elif self.output_activation == "sigmoid" and (beyond := beyond_unit_interval(X)):
             warn_at_caller(
-                f"output_activation='sigmoid' reconstructs in [0, 1], but X has values in "
-                f"[{low:.8g}, {high:.8g}]: the reconstructions cannot reach them. Scale X "
-                "to [0, 1] first (e.g. MinMaxScaler) or use output_activation='identity'.",
+                f"output_activation='sigmoid' reconstructs in [0, 1], but {beyond}: the "
+                "reconstructions cannot reach them. Scale X to [0, 1] first (e.g. "
+                "MinMaxScaler) or use output_activation='identity'.",
                 UserWarning,
             )
 
@@ -258,11 +255,9 @@ class BaseAutoencoder(
                 "loss='bce' needs reconstructions in [0, 1]: set "
                 "output_activation='sigmoid' (or use loss='mse')."
             )
-        if not in_unit_interval(X):
-            low, high = value_range(X)
-            refuse_non_finite_input(max(abs(low), abs(high)))
+        if beyond := beyond_unit_interval(X):
             raise ValueError(
-                f"loss='bce' needs X in [0, 1], but X has values in [{low:.8g}, {high:.8g}]. "
+                f"loss='bce' needs X in [0, 1], but {beyond}. "
                 "Scale it first (e.g. MinMaxScaler, with clip=True for rows beyond the "
                 "range it was fitted on) or use loss='mse'."
             )

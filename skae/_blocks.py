@@ -9,6 +9,8 @@ time.
 import numpy as np
 import scipy.sparse as sp
 
+from ._divergence import refuse_non_finite_input
+
 __all__ = [
     "BLOCK_BYTES",
     "INFERENCE_DTYPES",
@@ -264,3 +266,17 @@ def in_unit_interval(X):
     """
     extent = value_range(X)
     return extent is None or (np.float32(extent[0]) >= 0 and np.float32(extent[1]) <= 1)
+
+
+def beyond_unit_interval(X):
+    """``"X has values in [low, high]"`` if ``X`` leaves [0, 1] (as float32), else None.
+
+    The range of X that a setting made for [0, 1] data cannot take, for its
+    message. X holding NaN or inf (``assume_finite=True``) is refused first:
+    its range would say nothing.
+    """
+    if in_unit_interval(X):
+        return None
+    low, high = value_range(X)
+    refuse_non_finite_input(max(abs(low), abs(high)))
+    return f"X has values in [{low:.8g}, {high:.8g}]"

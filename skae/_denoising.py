@@ -6,8 +6,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder import AutoencoderTransformer
-from ._blocks import in_unit_interval, value_range
-from ._divergence import refuse_non_finite_input
+from ._blocks import beyond_unit_interval
 from ._docstrings import document_fitted_attributes
 from ._estimator import _FLOAT32_MAX, store_parameters
 from ._layers import corrupt
@@ -172,22 +171,23 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         store_parameters(self, locals())
 
     def _check_settings(self, X):
-        super()._check_settings(X)
+        # The noise's checks first: a refusal of X's range comes before the
+        # sigmoid output's warning about the same range.
         if self.noise != "gaussian" and self.noise_level >= 1:
             raise ValueError(
                 f"noise_level={self.noise_level!r} is the fraction of the inputs that "
                 f"noise={self.noise!r} corrupts, which must be below 1 (1 corrupts them "
                 "all). It is a standard deviation, of any size, for noise='gaussian'."
             )
-        if self.noise == "salt_and_pepper" and self.noise_level > 0 and not in_unit_interval(X):
-            low, high = value_range(X)
-            refuse_non_finite_input(max(abs(low), abs(high)))
+        salt_and_pepper = self.noise == "salt_and_pepper" and self.noise_level > 0
+        if salt_and_pepper and (beyond := beyond_unit_interval(X)):
             raise ValueError(
                 "noise='salt_and_pepper' sets inputs to 0 or 1, the extremes of data in "
-                f"[0, 1], but X has values in [{low:.8g}, {high:.8g}]. Scale it first (e.g. "
+                f"[0, 1], but {beyond}. Scale it first (e.g. "
                 "MinMaxScaler, with clip=True for rows beyond the range it was fitted on), "
                 "or use noise='masking' or noise='gaussian'."
             )
+        super()._check_settings(X)
 
     def _allows_overcomplete(self):
         return self.noise_level > 0 or super()._allows_overcomplete()

@@ -59,8 +59,16 @@ def _excess(value, typical):
 
 
 def _term_is_on(name, params):
-    """Whether the loss has the term ``name`` weighs (``sparsity_weight``: with a target)."""
-    return name != "sparsity_weight" or params.get("sparsity_target") is not None
+    """Whether the loss has the term ``name`` weighs.
+
+    ``sparsity_weight`` needs a target; ``consistency_weight`` compares
+    clean and corrupted predictions, equal without any noise or dropout.
+    """
+    if name == "sparsity_weight":
+        return params.get("sparsity_target") is not None
+    if name == "consistency_weight":
+        return any(params.get(noise) for noise in ("noise_std", "input_dropout", "dropout"))
+    return True
 
 
 def divergence_message(diverged, phase, X, params):

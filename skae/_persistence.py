@@ -23,7 +23,6 @@ import inspect
 import json
 import math
 import os
-import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -376,16 +375,19 @@ def _check_output_widths(estimator, path):
     with, so an edited ``n_components_`` would otherwise load, and
     ``transform`` and ``get_feature_names_out`` disagree. (An edited
     ``n_features_in_`` or ``classes_`` changes the net rebuilt, and fails as
-    the weights load.) One row of zeros is enough.
+    the weights load.) One float32 row of zeros through the net's encoder
+    measures the width: not through ``transform``, which a trusted subclass
+    may override, and not in float64, which would copy the net.
     """
     if vars(estimator).get("module_") is None or not hasattr(estimator, "n_components_"):
         return
+    row = np.zeros((1, estimator.n_features_in_), np.float32)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a check of shapes, not of the user's data
-            width = estimator.transform(np.zeros((1, estimator.n_features_in_))).shape[1]
+        width = estimator._infer(lambda module, batch: module.encode(batch), row).shape[1]
     except (ValueError, TypeError, RuntimeError) as error:
-        raise ValueError(f"{path} holds a net its fitted attributes cannot run: {error}") from None
+        raise ValueError(
+            f"{path} holds a net its fitted attributes cannot run: {error}"
+        ) from error
     if width != estimator.n_components_:
         raise ValueError(
             f"{path} holds fitted attributes that disagree with its net: n_components_ "

@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder_base import BaseAutoencoder
-from ._blocks import in_unit_interval, value_range
+from ._blocks import beyond_unit_interval
 from ._docstrings import document_fitted_attributes
 from ._estimator import store_parameters
 from ._nets import GaussianAutoencoder, build_autoencoder
@@ -306,11 +306,10 @@ class VariationalAutoencoder(BaseAutoencoder):
         an outlier first); held-out rows scaled like the training rows can
         still fall just outside (a MinMaxScaler fitted on other rows).
         """
-        if self.loss != "bce" or in_unit_interval(X):
+        if self.loss != "bce" or not (beyond := beyond_unit_interval(X)):
             return X
-        low, high = value_range(X)
         warn_at_caller(
-            f"loss='bce' scores X in [0, 1], but X has values in [{low:.8g}, {high:.8g}]: "
+            f"loss='bce' scores X in [0, 1], but {beyond}: "
             "they are clipped to [0, 1]. Scale X as the training data was "
             "(MinMaxScaler(clip=True) clips for you).",
             UserWarning,

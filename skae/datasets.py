@@ -275,7 +275,9 @@ def _integer_labels(labels, path, split):
         whole = labels.dtype.kind == "u" or bool(
             np.all(np.isfinite(labels)) and np.array_equal(labels, np.round(labels))
         )
-        if not whole or labels.max() >= 2**63 or labels.min() < -(2**63):
+        # Compared as float64: 2**63 overflows float16 (a warning, then inf).
+        extent = labels.astype(np.float64) if labels.dtype.kind == "f" else labels
+        if not whole or extent.max() >= 2**63 or extent.min() < -(2**63):
             raise ValueError(
                 f"{path} holds {split} labels from {labels.min()} to {labels.max()} "
                 f"(dtype {labels.dtype}): MNIST labels are the integers 0-9."

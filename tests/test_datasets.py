@@ -3,6 +3,7 @@
 import gzip
 import struct
 import urllib.error
+import warnings
 
 import numpy as np
 import pytest
@@ -238,6 +239,17 @@ def test_load_mnist_refuses_labels_int64_cannot_hold(tmp_path, labels):
     np.savez(path, x_train=images, y_train=labels, x_test=images[:1], y_test=np.array([4]))
     with pytest.raises(ValueError, match="labels.npz holds train labels from 1.* to "):
         load_mnist(path)
+
+
+def test_load_mnist_takes_float16_labels_silently(tmp_path):
+    # 2**63, the bound of the int64 check, overflows float16.
+    images = np.zeros((3, 28, 28), np.uint8)
+    path = tmp_path / "half.npz"
+    np.savez(path, x_train=images, y_train=np.array([1, 2, 3], np.float16),
+             x_test=images[:1], y_test=np.array([4], np.float16))  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_mnist(path).y_train.tolist() == [1, 2, 3]
 
 
 def test_load_mnist_loads_an_empty_split(tmp_path):

@@ -328,6 +328,22 @@ class _WithClassLevelDefault(skae.AutoencoderTransformer):
         return super().fit(X, y, **fit_params)
 
 
+class _WithAnExtraColumn(skae.AutoencoderTransformer):
+    def transform(self, X):
+        codes = super().transform(X)
+        return np.hstack([codes, np.zeros((len(codes), 1))])
+
+
+def test_a_trusted_class_whose_transform_adds_a_column_loads(data, tmp_path):
+    # load measures the code width through the net, not through a
+    # transform that a subclass may override.
+    path = tmp_path / "model.skae"
+    fitted = _WithAnExtraColumn(2, max_iter=2, random_state=0).fit(data[0])
+    skae.save(fitted, path)
+    restored = skae.load(path, trusted=[_WithAnExtraColumn])
+    np.testing.assert_array_equal(restored.transform(data[0]), fitted.transform(data[0]))
+
+
 def test_a_trusted_class_with_class_level_defaults_loads(data, tmp_path):
     path = tmp_path / "model.skae"
     fitted = _WithClassLevelDefault(2, max_iter=2, random_state=0).fit(data[0])

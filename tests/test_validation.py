@@ -172,6 +172,24 @@ def test_a_sigmoid_output_warns_of_data_beyond_its_range(loss):
             model.fit(X_GOOD)  # in [0, 1]
 
 
+def test_salt_and_pepper_refuses_a_range_before_the_sigmoid_warns_of_it():
+    beyond = X_GOOD * 2
+    model = DenoisingAutoencoder(2, noise="salt_and_pepper", output_activation="sigmoid")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no warning before the error
+        with pytest.raises(ValueError, match="noise='salt_and_pepper' sets inputs"):
+            model.fit(beyond)
+
+
+def test_the_consistency_term_is_no_cause_without_noise():
+    from skae._divergence import _term_is_on
+
+    # Without noise or dropout the clean and corrupted predictions are
+    # equal: the term is 0 whatever its weight.
+    assert not _term_is_on("consistency_weight", {"consistency_weight": 1e38})
+    assert _term_is_on("consistency_weight", {"consistency_weight": 1e38, "noise_std": 0.3})
+
+
 @pytest.mark.parametrize(
     "model",
     [
