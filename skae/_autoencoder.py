@@ -115,7 +115,7 @@ default="plateau"
           stops when it stalls a third time. Smaller steps at the end
           remove most of the minibatch noise from the final weights.
           ``partial_fit``, which never stops, divides the rate on every
-          stall, down to 1e-6, as "adaptive" does.
+          stall until it falls below 1e-6, as "adaptive" does.
         - "constant": ``learning_rate_init`` throughout; training stops the
           first time it stalls.
         - "adaptive": as in :class:`~sklearn.neural_network.MLPRegressor`,

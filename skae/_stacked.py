@@ -99,8 +99,8 @@ default="plateau"
         - "plateau": the initial rate until training stalls (``tol``,
           ``n_iter_no_change``), then divided by 5, twice at most; the phase
           stops when it stalls a third time. ``partial_fit``, which never
-          stops, divides the rate on every stall, down to 1e-6, as
-          "adaptive" does.
+          stops, divides the rate on every stall until it falls below
+          1e-6, as "adaptive" does.
         - "constant": the initial rate throughout; the phase stops the first
           time it stalls.
         - "adaptive": as in :class:`~sklearn.neural_network.MLPClassifier`,

@@ -88,12 +88,15 @@ class VariationalAutoencoder(BaseAutoencoder):
         whose magnitude depends on the likelihood and the data.
     **params
         Every other parameter has the meaning and default it has in
-        :class:`AutoencoderTransformer` (which also lists the sparse and
-        contractive penalties that this class does not take: its KL term
-        already regularises the code; nor does it take the layer-wise
-        pretraining, ``pretrain_max_iter``: its code layer outputs the
-        posterior's mean and log-variance, and its decoder reads a sample
-        of z, which no shallow deterministic autoencoder trains).
+        :class:`AutoencoderTransformer`, which also lists parameters this
+        class does not take: the sparse and contractive penalties (its KL
+        term already regularises the code); the layer-wise pretraining,
+        ``pretrain_max_iter`` and ``pretrain_learning_rate_init`` (its code
+        layer outputs the posterior's mean and log-variance, and its
+        decoder reads a sample of z, which no shallow deterministic
+        autoencoder trains); ``code_activation`` (the mean and
+        log-variance are linear); ``tied_weights``; and ``huber_delta``
+        (``loss`` is a likelihood: "mse" or "bce").
 
     Attributes
     ----------
