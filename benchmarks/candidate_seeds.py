@@ -27,20 +27,17 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # defaults.py beside this file
 
 from defaults import (  # noqa: E402
     CANDIDATE,
-    QUICK_N_SAMPLES,
     RESULTS,
     SPLIT_SEED,
     TARGET_ACCURACY,
-    TEST_SIZE,
     commit,
+    digits_split,
     searched_pipeline_accuracies,
 )
 
@@ -94,14 +91,7 @@ def main(argv=None):
     seeds = SEEDS[:2] if args.quick else SEEDS
     loadavg_start = [round(x, 2) for x in os.getloadavg()]
     started = time.perf_counter()
-    X, y = load_digits(return_X_y=True)
-    if args.quick:
-        X, _, y, _ = train_test_split(
-            X, y, train_size=QUICK_N_SAMPLES, stratify=y, random_state=SPLIT_SEED
-        )
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=TEST_SIZE, stratify=y, random_state=SPLIT_SEED
-    )
+    X_train, X_test, y_train, y_test = digits_split(args.quick)
     results = {}
     for name, params in CONFIGURATIONS.items():
         figures = searched_pipeline_accuracies(

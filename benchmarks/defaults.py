@@ -513,6 +513,19 @@ def rows_stacked(rows, X_train, X_test, y_train, y_test, seed):
 
 
 # --------------------------------------------------------------------- main
+def digits_split(quick=False):
+    """``load_digits``' raw pixels as every row splits them: X_train, X_test, y_train, y_test.
+
+    ``quick``: a stratified subset of QUICK_N_SAMPLES digits first.
+    """
+    X, y = load_digits(return_X_y=True)
+    if quick:
+        X, _, y, _ = train_test_split(
+            X, y, train_size=QUICK_N_SAMPLES, stratify=y, random_state=SPLIT_SEED
+        )
+    return train_test_split(X, y, test_size=TEST_SIZE, stratify=y, random_state=SPLIT_SEED)
+
+
 def commit():
     """HEAD's short hash, marked when tracked files other than results differ from it."""
     try:  # read-only: neither command writes the index or the working tree
@@ -544,14 +557,7 @@ def main(argv=None):
     loadavg_start = [round(x, 2) for x in os.getloadavg()]
     started = time.perf_counter()
 
-    X, y = load_digits(return_X_y=True)
-    if args.quick:
-        X, _, y, _ = train_test_split(
-            X, y, train_size=QUICK_N_SAMPLES, stratify=y, random_state=SPLIT_SEED
-        )
-    X_raw_train, X_raw_test, y_train, y_test = train_test_split(
-        X, y, test_size=TEST_SIZE, stratify=y, random_state=SPLIT_SEED
-    )
+    X_raw_train, X_raw_test, y_train, y_test = digits_split(args.quick)
     X_train, X_test = X_raw_train / 16.0, X_raw_test / 16.0
     print(
         f"load_digits: {len(X_train)} train / {len(X_test)} test; seeds {seeds}; "
