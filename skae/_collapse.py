@@ -8,22 +8,28 @@ nothing else in a fit says so.
 import numpy as np
 import torch
 
-from ._blocks import weighted_moments
+from ._blocks import weighted_huber_centre, weighted_moments
 
 __all__ = ["collapse_threshold", "explained_fraction"]
 
 
-def explained_fraction(estimator, X, weights, error):
-    """``1 - e(model) / e(mean)``: the part of the mean's error that the model removes.
+def explained_fraction(estimator, X, weights, error, huber_bound=None):
+    """``1 - e(model) / e(centre)``: the part of the centre's error that the model removes.
 
     ``e`` is the ``weights``-weighted mean over the rows of ``X`` of
     ``error(output, target, scale)``, the training loss's own per-row error
     (squared or Huber: outliers a Huber fit leaves alone do not count
     against it), for the fitted ``estimator``'s reconstructions and for the
-    rows' own weighted mean (after a ``warm_start`` fit, ``mean_`` is an
-    earlier fit's). None for constant data, which leave nothing to explain.
+    constant row with the least such error: the rows' own weighted mean
+    (after a ``warm_start`` fit, ``mean_`` is an earlier fit's), or, for
+    the Huber error turning linear at ``huber_bound`` (in X's units), their
+    Huber centre, which a collapsed Huber fit outputs and which beats the
+    mean. None for constant data, which leave nothing to explain.
     """
-    centre = weighted_moments(X, weights, squares=False)[0]
+    if huber_bound is None:
+        centre = weighted_moments(X, weights, squares=False)[0]
+    else:
+        centre = weighted_huber_centre(X, weights, huber_bound)
 
     def both_errors(module, batch):  # (B, 2): the model's and the mean's, in float64
         model = -estimator._sample_scores(module, batch, error=error)

@@ -54,7 +54,12 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         Fraction of corrupted inputs ("masking", "salt_and_pepper"), in
         [0, 1), or standard deviation of the noise ("gaussian"), in X's
         units, 0 or more (1 on standardised data is common). 0 trains a
-        plain autoencoder.
+        plain autoencoder (an :class:`AutoencoderTransformer` with
+        ``loss="mse"``).
+    loss : {"mse", "auto", "bce", "huber"}, default="mse"
+        As in :class:`AutoencoderTransformer`, but "mse" by default: the
+        squared error of the denoising autoencoders of [1]_ and [2]_, so
+        that ``batch_size="auto"`` is ``min(200, n_samples)``.
     **params
         Every other parameter of :class:`AutoencoderTransformer`, with the
         same meaning and default.
@@ -138,7 +143,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         activation="relu",
         output_activation="identity",
         loss="mse",
-        huber_delta=0.3,
+        huber_delta=0.15,
         solver="adam",
         alpha=0.0001,
         batch_size="auto",

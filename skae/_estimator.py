@@ -441,9 +441,13 @@ class TorchEstimator:
         """Whether the loss is a mean over rows (no term computed over a batch)."""
         return not self._has_user_modules()  # a user's BatchNorm1d would not
 
+    def _auto_batch_size(self):
+        """The batch size ``batch_size="auto"`` stands for (before clipping to the rows)."""
+        return 200
+
     def _config(self, n_samples, incremental, max_epochs=None, learning_rate=None, weighted=False):
         """The TrainingConfig of a phase over ``n_samples`` rows."""
-        batch_size = 200 if self.batch_size == "auto" else self.batch_size
+        batch_size = self._auto_batch_size() if self.batch_size == "auto" else self.batch_size
         return TrainingConfig(
             batch_size=max(1, min(batch_size, n_samples)),
             max_epochs=1 if incremental else (max_epochs or self.max_iter),

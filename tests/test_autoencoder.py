@@ -214,6 +214,7 @@ def test_early_stopping_restores_the_best_weights(digits_unit_split):
     X = digits_unit_split[0][:400]
     ae = AutoencoderTransformer(
         4,
+        loss="mse",  # so that the validation score is score's: minus the squared error
         early_stopping=True,
         learning_rate_init=0.05,
         n_iter_no_change=3,
@@ -396,7 +397,7 @@ def test_a_last_step_that_breaks_the_weights_is_a_divergence(digits_split):
     # is finite, and that step leaves non-finite weights.
     X = digits_split[0][:150]
     ae = AutoencoderTransformer(2, hidden_layer_sizes=(16,), learning_rate_init=3e38,
-                                max_iter=1, random_state=0)  # fmt: skip
+                                batch_size=150, max_iter=1, random_state=0)  # fmt: skip
     with pytest.raises(FloatingPointError, match="epoch 1: the weights became non-finite"):
         ae.fit(X)
     assert not hasattr(ae, "module_")

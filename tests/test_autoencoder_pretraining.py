@@ -111,7 +111,7 @@ def test_first_layer_uses_the_reconstruction_loss_and_the_centring(X):
 
 def test_denoising_pretraining_corrupts_each_layer(X):
     settings = dict(PRETRAINED, hidden_layer_sizes=(16,))
-    plain = AutoencoderTransformer(4, **settings).fit(X)
+    plain = AutoencoderTransformer(4, loss="mse", **settings).fit(X)  # DAE's default loss
     # No noise: exactly the plain autoencoder's pretraining and training.
     _assert_same_fit(plain, DenoisingAutoencoder(4, noise_level=0.0, **settings).fit(X), X)
     noisy = DenoisingAutoencoder(4, noise_level=0.5, **settings).fit(X)

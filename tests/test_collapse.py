@@ -15,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from skae import AutoencoderTransformer, DenoisingAutoencoder
 
 COLLAPSING = dict(hidden_layer_sizes=(8,), activation="sigmoid", learning_rate_init=1.0)
-MESSAGE = "reconstructs its training data no better than their mean"
+MESSAGE = "reconstructs its training data no better than their"  # mean, or robust mean
 HEALTHY = dict(random_state=0)
 
 

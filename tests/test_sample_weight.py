@@ -18,6 +18,7 @@ from skae import (
 
 ESTIMATORS = [
     AutoencoderTransformer(3, hidden_layer_sizes=(8,), max_iter=3, random_state=0),
+    AutoencoderTransformer(3, hidden_layer_sizes=(8,), loss="mse", max_iter=3, random_state=0),
     AutoencoderTransformer(
         3,
         hidden_layer_sizes=(8,),

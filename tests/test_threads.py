@@ -91,7 +91,9 @@ def test_fits_do_not_depend_on_the_thread_count():
     try:
         for threads in (1, 2):
             torch.set_num_threads(threads)
-            ae = AutoencoderTransformer(8, hidden_layer_sizes=(256,), max_iter=2, random_state=0)
+            # Batches of 200: at "auto"'s 64 (Huber), the net would train on one thread.
+            ae = AutoencoderTransformer(8, hidden_layer_sizes=(256,), batch_size=200, max_iter=2,
+                                        random_state=0)  # fmt: skip
             clf = StackedAutoencoderClassifier((256, 64), pretrain_max_iter=1, max_iter=2,
                                                random_state=0)  # fmt: skip
             noisy = clone(clf).set_params(noise_std=0.3)
@@ -115,7 +117,8 @@ y = np.arange(512) % 10
 weights = []
 for threads in (1, 2):
     torch.set_num_threads(threads)
-    ae = AutoencoderTransformer(10, hidden_layer_sizes=(256,), max_iter=2, random_state=0)
+    ae = AutoencoderTransformer(10, hidden_layer_sizes=(256,), batch_size=200, max_iter=2,
+                                random_state=0)
     clf = StackedAutoencoderClassifier((256, 64), pretrain_max_iter=1, max_iter=2, random_state=0)
     fitted = [ae.fit(X), clf.fit(X, y)]
     weights.append([p.detach() for model in fitted for p in model.module_.parameters()])
