@@ -145,7 +145,7 @@ default="plateau"
     max_iter : int, default=400
         Maximum number of epochs (for "lbfgs", of 20 iterations each). A cap,
         not a budget: the relative ``tol`` usually stops training before
-        it (about 150-170 epochs on ``load_digits``).
+        it (about 120 epochs on ``load_digits``).
     tol : float, default=5e-2
         Relative tolerance: training stalls when, for more than
         ``n_iter_no_change`` consecutive epochs, the loss (or the validation
@@ -160,9 +160,9 @@ default="plateau"
         Whether to shuffle the samples in each epoch.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data, stop when the
-        validation score (:meth:`score` on it; minus the Huber error with
-        ``loss="huber"``) stops improving, and restore the weights of the
-        best epoch. Ignored by ``partial_fit``.
+        validation score (:meth:`score` on it; minus the Huber error under
+        the Huber loss, the default of nonlinear nets) stops improving, and
+        restore the weights of the best epoch. Ignored by ``partial_fit``.
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
     n_iter_no_change : int, default=20

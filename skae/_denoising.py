@@ -15,12 +15,12 @@ from ._layers import corrupt
 @document_fitted_attributes(
     loss=(
         "the reconstruction loss of the clean batch from its corrupted copy "
-        "(squared errors divided by ``scale_**2``)"
+        "(``loss``: squared or Huber errors of the residuals divided by ``scale_``)"
     ),
     score="minus the mean squared reconstruction error of clean input",
     validation_score=(
         "minus the mean squared reconstruction error of clean input, as ``score`` "
-        'defines it (with ``loss="huber"``, minus the Huber error, in the units of X)'
+        "defines it (with the Huber error, minus the Huber error, in the units of X)"
     ),
 )
 class DenoisingAutoencoder(AutoencoderTransformer):
@@ -54,8 +54,8 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         Fraction of corrupted inputs ("masking", "salt_and_pepper"), in
         [0, 1), or standard deviation of the noise ("gaussian"), in X's
         units, 0 or more (1 on standardised data is common). 0 trains a
-        plain autoencoder (an :class:`AutoencoderTransformer` with
-        ``loss="mse"``).
+        plain autoencoder (an :class:`AutoencoderTransformer` with the
+        same ``loss``, "mse" by default here).
     loss : {"mse", "auto", "bce", "huber"}, default="mse"
         As in :class:`AutoencoderTransformer`, but "mse" by default: the
         squared error of the denoising autoencoders of [1]_ and [2]_, so

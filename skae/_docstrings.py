@@ -42,8 +42,9 @@ _CENTRING_ATTRIBUTES_DOC = """\
     scale_ : float
         Root mean variance of the training data's features (1 for a sigmoid
         output): the network works on data of unit scale, so the fit does
-        not depend on the units of X. Squared errors in the training loss
-        are measured on that scale (divided by ``scale_**2``).
+        not depend on the units of X. The residuals in the training loss
+        are measured on that scale (divided by ``scale_``), squared or
+        Huber.
 """
 
 

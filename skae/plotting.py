@@ -287,7 +287,7 @@ def plot_loss_curve(model, *, ax=None, log=True):
     second y axis on the right (``ax.twinx()``), labelled "validation score
     (higher is better)": a score is not a loss and need not share its units
     or sign (accuracy for :class:`~skae.StackedAutoencoderClassifier`, minus
-    the reconstruction MSE for autoencoders, the ELBO for
+    the reconstruction MSE, or the Huber error, for autoencoders, the ELBO for
     :class:`~skae.VariationalAutoencoder`). One legend on ``ax`` names both
     lines.
 
