@@ -32,7 +32,7 @@ def jacobian_norm(model, X):
     return jacobian.square().sum(dim=(0, 2)).sqrt().mean().item()
 
 
-weights = [0.0, 0.01, 0.1, 1.0]
+weights = [0.0, 0.001, 0.01, 0.1]
 results = []
 for weight in weights:
     model = AutoencoderTransformer(

@@ -42,7 +42,7 @@ def held_out_mse(model):
 
 # %%
 # L1 on a ReLU code of 32 units, tied weights, against no penalty (weight 0).
-l1_weights = [0.0, 0.1, 0.3, 1.0]
+l1_weights = [0.0, 0.03, 0.06, 0.15]
 zero_fractions = []
 for weight in l1_weights:
     model = AutoencoderTransformer(
