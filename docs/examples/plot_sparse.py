@@ -13,8 +13,8 @@ copying its input. Two classic penalties, each measured on held-out digits:
   encoder's weights, transposed), so that the decoder cannot undo the
   penalty by growing while the code shrinks;
 - a KL divergence to a target activation (``sparsity_target``) on sigmoid
-  code units: it pulls the mean activation of each unit from about one half
-  (no penalty) down towards the target.
+  code units: it pulls the mean activation of the units from about 0.4
+  (no penalty) down to about the target.
 """
 
 import matplotlib.pyplot as plt
