@@ -88,16 +88,18 @@ class AutoencoderTransformer(BaseAutoencoder):
         standardising stretches) do not dominate the fit.
 
         "auto" is "mse" for a linear net and "huber" for any other. A net
-        is linear when ``activation``, ``code_activation`` and
-        ``output_activation`` are all "identity" (``activation`` is unused
-        with ``hidden_layer_sizes=()``); a linear autoencoder reaches
+        is linear when it is an MLP (``architecture="mlp"``) whose
+        ``activation``, ``code_activation`` and ``output_activation`` are
+        all "identity" (``activation`` is unused with
+        ``hidden_layer_sizes=()``); a linear autoencoder reaches
         PCA's error with "mse" only. A callable ``architecture`` also gets
         "mse", since skae cannot see inside it. For nonlinear nets the
         Huber error keeps the net from memorising rare large values: on
         standardised digits its codes classify better than PCA's, and the
         squared error's worse (see the user guide).
     huber_delta : float, default=0.15
-        Where the Huber error turns linear (``loss="huber"`` only), in units
+        Where the Huber error turns linear (``loss="huber"``, or "auto" for
+        a nonlinear net), in units
         of ``scale_`` (the root mean variance of the features; 1 with a
         sigmoid output), so that it does not depend on the units of X.
         With ``early_stopping``, the validation score is then minus the
@@ -111,8 +113,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         as in ``MLPRegressor``.
     batch_size : int or "auto", default="auto"
         Minibatch size; "auto" is ``min(64, n_samples)`` with the Huber
-        error (the default of nonlinear nets, whose codes classify better
-        from smaller batches) and ``min(200, n_samples)`` otherwise. A larger
+        error (the default of nonlinear nets, measured in such batches)
+        and ``min(200, n_samples)`` otherwise. A larger
         integer than ``n_samples`` is clipped to it (as in ``MLPRegressor``,
         without its warning: a search over ``batch_size`` on small folds,
         or ``partial_fit`` on small chunks, would warn at every call).
@@ -574,8 +576,8 @@ default="identity"
         )
 
     def _auto_batch_size(self):
-        # Codes learned under the Huber error in batches of 64 classify
-        # better (benchmarks/defaults.py); the squared error gains nothing.
+        # The Huber default met issue 11's targets in batches of 64
+        # (benchmarks/defaults.py); the squared error gained nothing from them.
         return 64 if self._resolved_loss() == "huber" else super()._auto_batch_size()
 
     def _row_error(self):

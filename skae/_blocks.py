@@ -157,8 +157,8 @@ def weighted_huber_centre(X, weights, bound, max_rows=10_000, max_steps=30):
     from every row, or with few rows within ``bound``, a Newton step is
     unreliable. On digits and MNIST, raw and standardised, the mean's
     Huber error was 5-22% above the least. It is computed on at most
-    ``max_rows`` evenly spaced rows, sparse ones densified a block at a
-    time, so that it costs a few passes over them at most.
+    ``max_rows`` evenly spaced rows, a block at a time (sparse blocks
+    densified), in up to ``max_steps`` passes over them.
 
     Examples
     --------
@@ -168,34 +168,35 @@ def weighted_huber_centre(X, weights, bound, max_rows=10_000, max_steps=30):
     >>> weighted_huber_centre(X, np.full(4, 0.25), bound=0.1).round(4).tolist()
     [0.0333]
     """
+    rows = np.arange(X.shape[0])
     if X.shape[0] > max_rows:
         rows = np.linspace(0, X.shape[0] - 1, max_rows).astype(np.intp)
-        X, weights = X[rows], weights[rows] / weights[rows].sum()
-    centre = weighted_moments(X, weights, squares=False)[0]
-    # The clipped sum falls with the centre: keep a bracket of its root,
-    # from the columns' least and greatest values, and bisect it where a
-    # Newton step would leave it (far from every row, few rows within).
-    lo = np.full_like(centre, np.inf)
-    hi = np.full_like(centre, -np.inf)
-    for rows in row_blocks(X.shape[0], 8 * X.shape[1], _MOMENT_BLOCK_BYTES):
-        block = X[rows].toarray() if sp.issparse(X) else X[rows]
-        lo = np.minimum(lo, block.min(axis=0))
-        hi = np.maximum(hi, block.max(axis=0))
+    weights = weights[rows] / weights[rows].sum()
+
+    def blocks():  # (float64 rows, their weights), a block at a time: no copy of X
+        for part in row_blocks(len(rows), 8 * X.shape[1], _MOMENT_BLOCK_BYTES):
+            block = X[rows[part]]
+            block = block.toarray() if sp.issparse(block) else block
+            yield block.astype(np.float64), weights[part]
+
+    centre = sum(np.einsum("i,ij->j", w, block) for block, w in blocks())
+    # The clipped sum falls with the centre: its root lies between the
+    # columns' least and greatest values. Newton steps are bisections of
+    # that bracket wherever they would leave it.
+    lo = np.min([block.min(axis=0) for block, _ in blocks()], axis=0)
+    hi = np.max([block.max(axis=0) for block, _ in blocks()], axis=0)
     for _ in range(max_steps):
         clipped, within = np.zeros_like(centre), np.zeros_like(centre)
-        for rows in row_blocks(X.shape[0], 8 * X.shape[1], _MOMENT_BLOCK_BYTES):
-            block = X[rows].toarray() if sp.issparse(X) else X[rows]
-            residuals = block.astype(np.float64) - centre
-            clipped += np.einsum("i,ij->j", weights[rows], np.clip(residuals, -bound, bound))
-            within += np.einsum("i,ij->j", weights[rows], np.abs(residuals) < bound)
-        lo = np.where(clipped > 0, centre, lo)
-        hi = np.where(clipped < 0, centre, hi)
+        for block, w in blocks():
+            residuals = block - centre
+            clipped += np.einsum("i,ij->j", w, np.clip(residuals, -bound, bound))
+            within += np.einsum("i,ij->j", w, np.abs(residuals) < bound)
+        lo, hi = np.where(clipped > 0, centre, lo), np.where(clipped < 0, centre, hi)
         with np.errstate(divide="ignore", invalid="ignore"):
             newton = centre + clipped / within
-        ok = (within > 0) & (newton > lo) & (newton < hi)
-        target = np.where(ok, newton, np.where(clipped == 0, centre, (lo + hi) / 2))
-        step = target - centre
-        centre = target
+        inside = (within > 0) & (newton > lo) & (newton < hi)
+        target = np.where(inside, newton, np.where(clipped == 0, centre, (lo + hi) / 2))
+        step, centre = target - centre, target
         if np.max(np.abs(step), initial=0.0) <= 1e-4 * bound:
             break
     return centre

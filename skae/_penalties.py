@@ -90,11 +90,27 @@ def scaled_huber_error(output, target, scale, delta):
     error = output - target
     if scale is not None:
         error = error / scale
+    if not torch.is_grad_enabled():
+        return _huber_in_place(error, delta)
     magnitude = error.abs()
     # delta * (...), not 2 * delta * ...: 2 * delta overflows float32 for a
     # delta near its limit, and inf times the unused branch's 0 gradient is NaN.
     linear = delta * (2 * magnitude - delta)
     return torch.where(magnitude <= delta, error.pow(2), linear).mean(dim=1)
+
+
+def _huber_in_place(error, delta):
+    """``scaled_huber_error``'s values, bit for bit, from the scaled residuals, without autograd.
+
+    Validation scores and the collapse check score blocks of up to 1 MB of
+    rows: the expression above holds six such temporaries at once, this
+    two (and a mask), overwriting ``error``.
+    """
+    magnitude = error.abs_()
+    within = magnitude <= delta
+    squared = magnitude * magnitude  # r * r, as pow(2) computes it
+    linear = magnitude.mul_(2).sub_(delta).mul_(delta)
+    return torch.where(within, squared, linear, out=squared).mean(dim=1)
 
 
 def l1_activity(code, weights=None):
