@@ -399,6 +399,14 @@ default="identity"
     """  # noqa: D301 (the Notes' LaTeX: backslashes doubled, as the \ line continuations need)
 
     _net_parameters = (*BaseAutoencoder._net_parameters, "code_activation", "tied_weights")
+    _objective_parameters = (
+        *BaseAutoencoder._objective_parameters,
+        "huber_delta",
+        "activity_l1",
+        "sparsity_target",
+        "sparsity_weight",
+        "contractive_weight",
+    )
     _parameter_constraints: dict = {
         **BaseAutoencoder._parameter_constraints,
         "loss": [StrOptions({"auto", "mse", "bce", "huber"})],
@@ -553,6 +561,9 @@ default="identity"
             "alpha, or another activation).",
             ConvergenceWarning,
         )
+
+    def _training_objective(self):
+        return {**super()._training_objective(), "loss": self._resolved_loss()}
 
     def _resolved_loss(self):
         """``loss``, with "auto" resolved: "mse" for a linear net, "huber" otherwise."""

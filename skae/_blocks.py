@@ -142,6 +142,25 @@ def weighted_centred_squares(X, weights, centre):
     return _weighted_deviations(X, weights, lambda block: block - centre, means=False)[1]
 
 
+def column_extremes(X):
+    """Each column's least and greatest value, in float64, a block of rows at a time.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae._blocks import column_extremes
+    >>> lowest, highest = column_extremes(np.array([[1, 5], [3, 5]], dtype=np.uint8))
+    >>> lowest.tolist(), highest.tolist()
+    ([1.0, 5.0], [3.0, 5.0])
+    """
+    lowest, highest = np.full(X.shape[1], np.inf), np.full(X.shape[1], -np.inf)
+    for rows in row_blocks(X.shape[0], 8 * X.shape[1], _MOMENT_BLOCK_BYTES):
+        block = X[rows].toarray() if sp.issparse(X) else X[rows]
+        lowest = np.minimum(lowest, block.min(axis=0))
+        highest = np.maximum(highest, block.max(axis=0))
+    return lowest, highest
+
+
 def weighted_huber_centre(X, weights, bound, max_rows=10_000, max_steps=30):
     """Per feature, about the constant whose Huber error about the rows of ``X`` is least.
 

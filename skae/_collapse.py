@@ -8,7 +8,7 @@ nothing else in a fit says so.
 import numpy as np
 import torch
 
-from ._blocks import weighted_huber_centre, weighted_moments
+from ._blocks import column_extremes, weighted_huber_centre, weighted_moments
 
 __all__ = ["collapse_threshold", "explained_fraction"]
 
@@ -30,6 +30,10 @@ def explained_fraction(estimator, X, weights, error, huber_bound=None):
         centre = weighted_moments(X, weights, squares=False)[0]
     else:
         centre = weighted_huber_centre(X, weights, huber_bound)
+    # A constant column's centre is its value, not a weighted sum a few
+    # ulps away: constant data must leave the centre no error at all.
+    lowest, highest = column_extremes(X)
+    centre = np.where(lowest == highest, lowest, centre)
 
     def both_errors(module, batch):  # (B, 2): the model's and the mean's, in float64
         model = -estimator._sample_scores(module, batch, error=error)

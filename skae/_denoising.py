@@ -132,6 +132,7 @@ class DenoisingAutoencoder(AutoencoderTransformer):
         # a standard deviation in X's units for Gaussian noise.
         "noise_level": [Interval(Real, 0, _FLOAT32_MAX, closed="left")],
     }
+    _objective_parameters = (*AutoencoderTransformer._objective_parameters, "noise", "noise_level")
 
     def __init__(
         self,

@@ -247,6 +247,17 @@ class TorchEstimator:
     # from those whatever ``set_params`` did since, and warm_start and
     # partial_fit refuse to go on training a net they no longer describe.
     _net_parameters = ()
+    # The parameters that define the training loss's scale. A partial_fit
+    # after set_params changed one of them restarts the stopping rule: the
+    # losses of another objective are no reference for progress.
+    _objective_parameters = ("alpha",)
+
+    def _training_objective(self):
+        """The values of ``_objective_parameters``, as a dict of str, float or None."""
+        return {
+            name: value if value is None or isinstance(value, str) else float(value)
+            for name, value in ((name, getattr(self, name)) for name in self._objective_parameters)
+        }
 
     # ----------------------------------------------------------- the sequence
 
@@ -291,17 +302,21 @@ class TorchEstimator:
             X, y, sample_weight, continuing=continuing, incremental=incremental, classes=classes
         )
         seed = check_random_state(self.random_state).randint(_SEED_RANGE)
+        objective = self._training_objective()
         if continuing:
             self._check_net_parameters_unchanged(incremental)
             net, device, history, optimizer_state, seed = self._resumed_training_state(seed)
             # A warm_start fit runs its own stopping rule; a partial_fit
-            # continues the one before unless that measured validation scores.
-            if not incremental or history.reference_is_validation_score:
+            # continues the one before unless that measured validation
+            # scores or another objective (None: a state saved before).
+            changed = history.objective not in (None, objective)
+            if not incremental or history.reference_is_validation_score or changed:
                 history.restart_stopping_rule()
         else:
             device = resolve_device(self.device)
             net, history, optimizer_state = self._new_net(data, seed).to(device), History(), None
             data.attributes["_net_parameters_"] = self._net_parameter_values()
+        history.objective = objective
         order_generator = torch.Generator().manual_seed(seed + 1)  # batch order
         noise_generator = torch.Generator(device=device).manual_seed(seed + 2)  # noise, masks
         # Built (and the validation split checked) before any pretraining.

@@ -349,6 +349,12 @@ default="plateau"
     }
     _main_phase_name = "Fine-tuning"
     _net_parameters = ("hidden_layer_sizes", "activation", "batch_norm")
+    _objective_parameters = (
+        "alpha",
+        "reconstruction_weight",
+        "consistency_weight",
+        "noise_std",
+    )
 
     def __init__(
         self,

@@ -82,6 +82,10 @@ class History:
     # Whether that reference is a validation score rather than a negated
     # loss: a later call that measures its loss must not compare with it.
     reference_is_validation_score: bool = False
+    # The settings that defined the loss of the last call
+    # (TorchEstimator._training_objective): its losses are references only
+    # for a call with the same.
+    objective: dict = None
     n_epochs: int = 0
     n_samples_seen: int = 0
     plateau_reductions: int = 0  # of the current call

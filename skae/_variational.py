@@ -189,6 +189,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         **BaseAutoencoder._parameter_constraints,
         "beta": [Interval(Real, 0, None, closed="left")],
     }
+    _objective_parameters = (*BaseAutoencoder._objective_parameters, "loss", "beta")
 
     def __init__(
         self,

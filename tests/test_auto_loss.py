@@ -102,3 +102,28 @@ def test_a_saved_default_model_goes_on_training_as_huber(digits_unit, tmp_path):
     np.testing.assert_array_equal(model.loss_curve_, loaded.loss_curve_)
     reference = AutoencoderTransformer(3, loss="huber", **_SHORT).fit(X).partial_fit(X)
     np.testing.assert_array_equal(model.loss_curve_, reference.loss_curve_)
+
+
+@pytest.mark.parametrize("change", [dict(loss="mse"), dict(huber_delta=1.0), dict(alpha=0.5)])
+def test_a_partial_fit_on_another_objective_restarts_the_stopping_rule(change, digits_unit):
+    # The squared error is about five times the Huber error here: measured
+    # from the last Huber loss, every epoch would count as a stall.
+    X = digits_unit[:400]
+    model = AutoencoderTransformer(random_state=0, learning_rate="adaptive", n_iter_no_change=2)
+    for _ in range(4):
+        model.partial_fit(X)
+    model.set_params(**change)
+    for _ in range(4):
+        model.partial_fit(X)
+    assert model._optimizer_state[1]["param_groups"][0]["lr"] == model.learning_rate_init
+    assert model._history.objective == model._training_objective()
+
+
+def test_an_unchanged_objective_keeps_the_stopping_rule(digits_unit):
+    X = digits_unit[:400]
+    model = AutoencoderTransformer(random_state=0, learning_rate="adaptive", n_iter_no_change=2)
+    model.partial_fit(X)
+    reference = model._history.improvement_reference
+    model.set_params(verbose=False, random_state=1)  # no part of the loss
+    model.partial_fit(X)
+    assert model._history.improvement_reference >= reference > -np.inf
