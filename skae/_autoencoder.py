@@ -576,12 +576,11 @@ default="identity"
         # user's modules are opaque, so they keep the squared error too.
         if callable(self.architecture):
             return True
-        no_hidden_nonlinearity = self.activation == "identity" or (
-            self.architecture == "mlp" and not as_layer_sizes(self.hidden_layer_sizes)
-        )
+        if self.architecture != "mlp":  # pooling is nonlinear
+            return False
+        no_hidden_layer = not as_layer_sizes(self.hidden_layer_sizes)
         return (
-            self.architecture == "mlp"
-            and no_hidden_nonlinearity
+            (self.activation == "identity" or no_hidden_layer)
             and self.code_activation == "identity"
             and self.output_activation == "identity"
         )

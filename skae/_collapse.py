@@ -26,13 +26,13 @@ def explained_fraction(estimator, X, weights, error, huber_bound=None):
     Huber centre, which a collapsed Huber fit outputs and which beats the
     mean. None for constant data, which leave nothing to explain.
     """
+    lowest, highest = column_extremes(X)
     if huber_bound is None:
         centre = weighted_moments(X, weights, squares=False)[0]
     else:
-        centre = weighted_huber_centre(X, weights, huber_bound)
+        centre = weighted_huber_centre(X, weights, huber_bound, (lowest, highest))
     # A constant column's centre is its value, not a weighted sum a few
     # ulps away: constant data must leave the centre no error at all.
-    lowest, highest = column_extremes(X)
     centre = np.where(lowest == highest, lowest, centre)
 
     def both_errors(module, batch):  # (B, 2): the model's and the mean's, in float64
