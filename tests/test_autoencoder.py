@@ -385,8 +385,11 @@ def test_verbose_prints_one_line_per_epoch(digits_unit_split):
 
 
 def test_divergence_raises_a_clear_error_naming_the_learning_rate(digits_split):
+    # The squared error: the Huber default's bounded gradient let 3 of 40
+    # seeds train on at this rate; under it every seed diverged.
     X = digits_split[0][:200] * 1e3
-    ae = AutoencoderTransformer(2, solver="sgd", learning_rate_init=10.0, max_iter=20)
+    ae = AutoencoderTransformer(2, loss="mse", solver="sgd", learning_rate_init=10.0,
+                                max_iter=20, random_state=0)  # fmt: skip
     with pytest.raises(FloatingPointError, match=r"learning_rate_init=10\.0"):
         ae.fit(X)
     assert not hasattr(ae, "module_")
